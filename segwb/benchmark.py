@@ -1,0 +1,86 @@
+"""Throughput and latency measured like benchmark_app: async queue, warm-up excluded, fixed duration."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+
+from .errors import Cancelled
+from .predict import compile_model
+
+REPORTED_PROPERTIES = ("PERFORMANCE_HINT", "INFERENCE_PRECISION_HINT", "NUM_STREAMS",
+                       "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "INFERENCE_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """One measurement and the compiled properties it was measured with."""
+
+    fps: float
+    latency_ms: dict[str, float]  # median, average, min, max
+    iterations: int
+    seconds: float
+    precision_requested: str | None  # None = the plugin's default
+    properties: dict[str, str]
+
+    @property
+    def inference_precision(self) -> str:
+        return self.properties.get("INFERENCE_PRECISION_HINT", "")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["inference_precision"] = self.inference_precision
+        return d
+
+
+def compiled_properties(compiled: ov.CompiledModel) -> dict[str, str]:
+    """The properties that decide speed, read back from the compiled model (not what was asked)."""
+    props = {}
+    for name in REPORTED_PROPERTIES:
+        try:
+            value = compiled.get_property(name)
+        except Exception:  # a plugin may not report every property; record what it does
+            continue
+        props[name] = value.get_type_name() if isinstance(value, ov.Type) else str(value)
+    return props
+
+
+def benchmark(model: Path | ov.Model, input_tensor: np.ndarray, precision: str | None, seconds: float = 10.0,
+              hint: str = "THROUGHPUT", cancel: threading.Event | None = None) -> BenchmarkResult:
+    """Run ``model`` for ``seconds`` with the optimal number of requests and report FPS and latency.
+
+    Inputs are filled once; the first round of requests (one per request) is a warm-up and is excluded.
+    """
+    compiled = compile_model(model, precision, hint)
+    queue = ov.AsyncInferQueue(compiled, 0)
+    latencies: list[float] = []
+    queue.set_callback(lambda request, _: latencies.append(request.latency))
+    for _ in range(len(queue)):
+        queue.start_async({0: input_tensor})
+    queue.wait_all()
+    latencies.clear()
+    start = time.perf_counter()
+    deadline = start + seconds
+    iterations = 0
+    while time.perf_counter() < deadline:
+        if cancel is not None and cancel.is_set():
+            queue.wait_all()
+            raise Cancelled("benchmark cancelled")
+        queue.start_async({0: input_tensor})
+        iterations += 1
+    queue.wait_all()
+    elapsed = time.perf_counter() - start
+    lat = np.asarray(latencies)
+    return BenchmarkResult(
+        fps=iterations / elapsed,
+        latency_ms={"median": float(np.median(lat)), "average": float(lat.mean()),
+                    "min": float(lat.min()), "max": float(lat.max())},
+        iterations=iterations, seconds=elapsed, precision_requested=precision,
+        properties=compiled_properties(compiled),
+    )

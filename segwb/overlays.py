@@ -1,0 +1,95 @@
+"""Overlay pictures: parent | optimized | disagreement side by side, a colour per class and a legend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .storage import write_bytes
+
+PANEL_HEIGHT = 320
+ALPHA = 0.55
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def palette(n: int = 256) -> np.ndarray:
+    """The Pascal VOC colour map (RGB), extended to ``n`` classes by the same bit interleaving."""
+    colours = np.zeros((n, 3), dtype=np.uint8)
+    for i in range(n):
+        c, r, g, b = i, 0, 0, 0
+        for shift in range(7, -1, -1):
+            r |= ((c >> 0) & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+        colours[i] = (r, g, b)
+    return colours
+
+
+PALETTE_BGR = palette()[:, ::-1].copy()
+
+
+def _blend(image: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Colour every non-background pixel by class; background (id 0) keeps the photo."""
+    colour = PALETTE_BGR[ids.astype(np.int64) % 256]
+    mask = (ids != 0)[..., np.newaxis]
+    blended = cv2.addWeighted(image, 1 - ALPHA, colour, ALPHA, 0)
+    return np.where(mask, blended, image)
+
+
+def _disagreement(image: np.ndarray, parent: np.ndarray, optimized: np.ndarray) -> np.ndarray:
+    """The photo greyed out, with pixels where the models disagree in red."""
+    grey = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) // 2
+    grey[parent != optimized] = (0, 0, 255)
+    return grey
+
+
+def _title(panel: np.ndarray, text: str) -> np.ndarray:
+    bar = np.full((28, panel.shape[1], 3), 255, dtype=np.uint8)
+    cv2.putText(bar, text, (6, 20), FONT, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.vstack([bar, panel])
+
+
+def _legend(class_ids: list[int], labels: tuple[str, ...], width: int) -> np.ndarray:
+    """Swatches and names of the classes shown, wrapped over as many rows as needed."""
+    rows: list[np.ndarray] = []
+    row = np.full((26, width, 3), 255, dtype=np.uint8)
+    x = 6
+    for cid in class_ids:
+        name = labels[cid] if cid < len(labels) else f"class {cid}"
+        text_w = cv2.getTextSize(name, FONT, 0.5, 1)[0][0]
+        if x + 22 + text_w > width and x > 6:
+            rows.append(row)
+            row, x = np.full((26, width, 3), 255, dtype=np.uint8), 6
+        cv2.rectangle(row, (x, 6), (x + 14, 20), tuple(int(v) for v in PALETTE_BGR[cid % 256]), -1)
+        cv2.rectangle(row, (x, 6), (x + 14, 20), (0, 0, 0), 1)
+        cv2.putText(row, name, (x + 20, 19), FONT, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        x += 20 + text_w + 16
+    rows.append(row)
+    return np.vstack(rows)
+
+
+def semantic_overlay(image: np.ndarray, parent: np.ndarray, optimized: np.ndarray, labels: tuple[str, ...],
+                     agreement: float | None = None) -> np.ndarray:
+    """The three panels and a legend of every class present in either map, as one BGR image."""
+    scale = PANEL_HEIGHT / image.shape[0]
+    size = (max(1, round(image.shape[1] * scale)), PANEL_HEIGHT)
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    p = cv2.resize(parent, size, interpolation=cv2.INTER_NEAREST)
+    o = cv2.resize(optimized, size, interpolation=cv2.INTER_NEAREST)
+    gap = np.full((PANEL_HEIGHT + 28, 6, 3), 255, dtype=np.uint8)
+    differ = "disagreement" + (f" ({100 * (1 - agreement):.2f}% of pixels)" if agreement is not None else "")
+    strip = np.hstack([_title(_blend(small, p), "parent"), gap, _title(_blend(small, o), "optimized"), gap,
+                       _title(_disagreement(small, p, o), differ)])
+    present = sorted(set(np.unique(parent).tolist()) | set(np.unique(optimized).tolist()))
+    return np.vstack([strip, _legend(present, labels, strip.shape[1])])
+
+
+def save_png(path: Path, image: np.ndarray) -> None:
+    """Write a BGR image as PNG, atomically."""
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError(f"PNG encoding failed for {path}")
+    write_bytes(path, buf.tobytes())

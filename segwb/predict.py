@@ -1,0 +1,90 @@
+"""Run a compiled model over a dataset and save class maps at the original image size."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import openvino as ov
+
+from .datasets import Dataset, load_image
+from .errors import Cancelled
+from .modelcard import ModelCard
+from .preprocess import to_tensor
+from .runtime import DEVICE, core
+from .semantic import class_map
+from .storage import write_bytes
+
+Progress = Callable[[int, int], None]
+
+
+def compile_config(precision: str | None, hint: str = "THROUGHPUT") -> dict[str, str]:
+    """OpenVINO properties for a run: a performance hint, and a pinned precision when asked."""
+    config = {"PERFORMANCE_HINT": hint}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
+    return config
+
+
+def compile_model(xml: Path | ov.Model, precision: str | None, hint: str = "THROUGHPUT") -> ov.CompiledModel:
+    """Compile for the CPU with :func:`compile_config`."""
+    return core().compile_model(xml, DEVICE, compile_config(precision, hint))
+
+
+def prediction_path(folder: Path, key: str) -> Path:
+    """Where the class map of the image with ``key`` is stored."""
+    return folder / f"{key}.png"
+
+
+def save_class_map(path: Path, ids: np.ndarray) -> None:
+    """A class map as a lossless PNG (uint8, or uint16 past 256 classes), written atomically."""
+    ok, buf = cv2.imencode(".png", ids)
+    if not ok:
+        raise RuntimeError(f"PNG encoding failed for {path}")
+    write_bytes(path, buf.tobytes())
+
+
+def load_class_map(path: Path) -> np.ndarray:
+    """A class map saved by :func:`save_class_map`."""
+    ids = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if ids is None:
+        raise FileNotFoundError(path)
+    return ids
+
+
+def predict_semantic(compiled: ov.CompiledModel, card: ModelCard, dataset: Dataset, out_dir: Path,
+                     progress: Progress | None = None, cancel: threading.Event | None = None) -> None:
+    """Infer every image with an async queue (preprocessing overlaps inference) and save its class map."""
+    input_type = compiled.input(0).get_element_type().to_dtype()
+    output = compiled.output(card.output) if card.output else compiled.output(0)
+    errors: list[BaseException] = []
+    done = 0
+    lock = threading.Lock()
+
+    def finished(request: ov.InferRequest, userdata: tuple) -> None:
+        nonlocal done
+        key, geometry = userdata
+        try:
+            save_class_map(prediction_path(out_dir, key), class_map(request.get_tensor(output).data, card, geometry))
+        except BaseException as exc:  # surfaced after wait_all: OpenVINO would swallow it
+            errors.append(exc)
+        with lock:
+            done += 1
+            if progress:
+                progress(done, len(dataset))
+
+    queue = ov.AsyncInferQueue(compiled, 0)
+    queue.set_callback(finished)
+    for sample in dataset.samples:
+        if cancel is not None and cancel.is_set():
+            break
+        tensor, geometry = to_tensor(load_image(sample.path), card, input_type)
+        queue.start_async({0: tensor}, (sample.key, geometry))
+    queue.wait_all()
+    if errors:
+        raise errors[0]
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("prediction cancelled; completed class maps are kept, the step will resume")

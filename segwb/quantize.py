@@ -1,0 +1,99 @@
+"""INT8 post-training quantization with NNCF (the Workbench's "Default method")."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nncf
+import numpy as np
+
+from .datasets import Dataset, load_image
+from .errors import Cancelled, SegwbError
+from .modelcard import ModelCard
+from .models import save_ir
+from .preprocess import to_tensor
+from .runtime import core
+
+PRESETS = {"performance": nncf.QuantizationPreset.PERFORMANCE, "mixed": nncf.QuantizationPreset.MIXED}
+MAX_SUBSET = 300
+
+
+@dataclass(frozen=True)
+class QuantizeSettings:
+    """What the user chose: preset, calibration subset ("100%", "50%" or a count), bias correction, ignored scope."""
+
+    preset: str = "performance"
+    subset: str = "100%"
+    fast_bias_correction: bool = True
+    ignored_names: tuple[str, ...] = ()
+    ignored_types: tuple[str, ...] = ()
+    ignored_patterns: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """What quantization produced and what it cost."""
+
+    subset_size: int
+    seconds: float
+    size_before: int
+    size_after: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def subset_size(spec: str | int, available: int) -> int:
+    """Images used for statistics: a count or a percentage of the dataset, capped at 300."""
+    text = str(spec).strip()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*%", text)
+    if match:
+        percent = float(match.group(1))
+        if not 0 < percent <= 100:
+            raise SegwbError(f"subset size {text} must be a percentage in (0, 100]")
+        count = max(1, round(available * percent / 100))
+    elif text.isdigit() and int(text) > 0:
+        count = int(text)
+    else:
+        raise SegwbError(f"subset size {text!r} must be a positive count (e.g. 300) or a percentage (e.g. 50%)")
+    return min(count, available, MAX_SUBSET)
+
+
+def calibration_samples(dataset: Dataset, count: int) -> list:
+    """``count`` images spread evenly over the dataset (not just its first files)."""
+    indices = np.linspace(0, len(dataset) - 1, num=count).round().astype(int)
+    return [dataset.samples[i] for i in sorted(set(indices.tolist()))]
+
+
+def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: QuantizeSettings, out_xml: Path,
+             cancel: threading.Event | None = None) -> QuantizeResult:
+    """Quantize ``parent_xml`` to INT8 on images of ``dataset`` and save the result as ``out_xml``."""
+    if settings.preset not in PRESETS:
+        raise SegwbError(f"preset must be one of {', '.join(PRESETS)}, got {settings.preset!r}")
+    model = core().read_model(parent_xml)
+    input_type = model.input(0).get_element_type().to_dtype()
+    samples = calibration_samples(dataset, subset_size(settings.subset, len(dataset)))
+
+    def transform(sample: Any) -> np.ndarray:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("quantization cancelled; the parent model is unchanged")
+        return to_tensor(load_image(sample.path), card, input_type)[0]
+
+    ignored = nncf.IgnoredScope(names=list(settings.ignored_names), types=list(settings.ignored_types),
+                                patterns=list(settings.ignored_patterns), validate=False)
+    start = time.perf_counter()
+    logging.getLogger("nncf").setLevel(logging.WARNING)
+    quantized = nncf.quantize(model, nncf.Dataset(samples, transform), preset=PRESETS[settings.preset],
+                              subset_size=len(samples), fast_bias_correction=settings.fast_bias_correction,
+                              ignored_scope=ignored)
+    seconds = time.perf_counter() - start
+    save_ir(quantized, out_xml)
+    return QuantizeResult(len(samples), seconds, parent_xml.with_suffix(".bin").stat().st_size,
+                          out_xml.with_suffix(".bin").stat().st_size, settings.to_dict())

@@ -1,0 +1,82 @@
+"""Per-image and dataset IoU between two class maps (workbench-behaviour §1).
+
+The reference is the parent model's map (or the ground truth); pixels where either map holds an id
+outside ``0..num_classes-1`` (e.g. VOC void 255) are excluded. A class absent from both maps has
+no IoU and is dropped, never counted as 0 or 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageComparison:
+    """One image: IoU per class present in either map, their mean, and the share of equal pixels."""
+
+    class_iou: dict[int, float]
+    pixel_agreement: float | None
+
+    @property
+    def average(self) -> float | None:
+        """"Optimized Model Average Result": mean IoU over the image's classes (None if no valid pixel)."""
+        return float(np.mean(list(self.class_iou.values()))) if self.class_iou else None
+
+
+def confusion_matrix(reference: np.ndarray, prediction: np.ndarray, num_classes: int) -> np.ndarray:
+    """CM[i, j] = pixels with reference i and prediction j, over pixels where both ids are valid."""
+    if reference.shape != prediction.shape:
+        raise ValueError(f"class maps differ in size: {reference.shape} vs {prediction.shape}")
+    ref = reference.astype(np.int64, copy=False).ravel()
+    pred = prediction.astype(np.int64, copy=False).ravel()
+    valid = (ref >= 0) & (ref < num_classes) & (pred >= 0) & (pred < num_classes)
+    counts = np.bincount(ref[valid] * num_classes + pred[valid], minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def iou_per_class(cm: np.ndarray) -> dict[int, float]:
+    """IoU_c = CM[c,c] / (row_c + col_c - CM[c,c]) for every class present in either map."""
+    diag = np.diag(cm).astype(np.float64)
+    union = cm.sum(axis=0) + cm.sum(axis=1) - diag
+    return {int(c): float(diag[c] / union[c]) for c in np.flatnonzero(union > 0)}
+
+
+def compare_maps(reference: np.ndarray, prediction: np.ndarray, num_classes: int) -> ImageComparison:
+    """Per-class IoU and pixel agreement of ``prediction`` against ``reference`` for one image."""
+    cm = confusion_matrix(reference, prediction, num_classes)
+    total = cm.sum()
+    agreement = float(np.trace(cm) / total) if total else None
+    return ImageComparison(iou_per_class(cm), agreement)
+
+
+def mean_iou(cm: np.ndarray) -> tuple[float | None, dict[int, float]]:
+    """Dataset mean IoU from a confusion matrix summed over all images, and the per-class IoUs."""
+    per_class = iou_per_class(cm)
+    return (float(np.mean(list(per_class.values()))) if per_class else None), per_class
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def label_lut(dataset_labels: tuple[str, ...], model_labels: tuple[str, ...], void: int = 255) -> tuple[np.ndarray, list[str]]:
+    """Map dataset class ids to model class ids by name.
+
+    Dataset classes the model does not know become the model's ``background`` (a person-vs-background
+    model rightly calls a car background); without a background class they become void. Returns the
+    256-entry lookup table and the dataset names that had no model class.
+    """
+    lut = np.full(256, void, dtype=np.uint8)
+    model_ids = {_normalise(n): i for i, n in enumerate(model_labels)}
+    background = model_ids.get("background")
+    unmapped = []
+    for data_id, name in enumerate(dataset_labels):
+        model_id = model_ids.get(_normalise(name))
+        if model_id is None:
+            unmapped.append(name)
+            model_id = background if background is not None else void
+        lut[data_id] = model_id
+    return lut, unmapped

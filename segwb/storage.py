@@ -1,0 +1,68 @@
+"""Atomic writes and content hashes: results on disk survive a crash or a cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(dest: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; rename it over ``dest`` only if the block succeeds."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_bytes(dest: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        tmp.write_bytes(data)
+    return Path(dest)
+
+
+def write_text(dest: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``dest`` atomically."""
+    return write_bytes(dest, text.encode("utf-8"))
+
+
+def write_json(dest: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON atomically."""
+    return write_text(dest, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file written by :func:`write_json`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's content, read in chunks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def files_digest(paths: Iterable[str | Path], root: str | Path | None = None) -> str:
+    """One sha256 over several files' relative names and contents (order-independent)."""
+    h = hashlib.sha256()
+    entries = sorted((str(Path(p).relative_to(root)) if root else str(p), Path(p)) for p in paths)
+    for name, path in entries:
+        h.update(name.encode())
+        h.update(file_digest(path).encode())
+    return h.hexdigest()
