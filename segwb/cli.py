@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -103,7 +104,7 @@ def _progress() -> Any:
 
     def update(done: int, total: int) -> None:
         if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, unit="img", file=sys.stderr, leave=False)
+            bar["bar"] = tqdm(total=total, unit="img", file=sys.stderr, leave=False, disable=None)  # silent off a TTY
         bar["bar"].update(done - bar["bar"].n)
         if done >= total:
             bar.pop("bar").close()
@@ -147,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = _options(args)
     until = {"quantize": "quantize", "benchmark": "benchmark"}.get(args.command, "report")
-    path = semantic_tutorial.run(options, progress=_progress(), until=until)
+    with contextlib.redirect_stdout(sys.stderr):  # NNCF prints progress bars on stdout; keep it for the result
+        path = semantic_tutorial.run(options, progress=_progress(), until=until)
     if until == "report":
         print(_summary(read_json(path), path))
     else:

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -51,8 +52,9 @@ class Dataset:
     def annotated(self) -> bool:
         return any(s.annotation is not None for s in self.samples)
 
+    @cached_property
     def digest(self) -> str:
-        """Content hash of every image and annotation (with their keys), for step caching."""
+        """Content hash of every image and annotation (with their keys), for step caching; computed once."""
         h = hashlib.sha256()
         for s in self.samples:
             h.update(s.key.encode())
@@ -131,7 +133,8 @@ def _voc(root: Path, split: str | None) -> Dataset:
         lists = sorted(sets.glob("*.txt"))
         chosen = sets / f"{split}.txt" if split else next((p for p in lists if p.stem == "val"), lists[0] if lists else None)
         if chosen is None or not chosen.is_file():
-            raise DatasetError(f"image-set list '{split}.txt' not found; have: {', '.join(p.stem for p in lists) or 'none'}", sets)
+            wanted = f"'{split}.txt'" if split else "(*.txt)"
+            raise DatasetError(f"image-set list {wanted} not found; have: {', '.join(p.stem for p in lists) or 'none'}", sets)
         ids = [line.split()[0] for line in chosen.read_text().splitlines() if line.strip()]
     else:
         ids = sorted(p.stem for p in masks.glob("*.png"))

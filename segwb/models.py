@@ -146,15 +146,15 @@ def _looks_per_pixel(out: ov.Output) -> bool:
     return shape.rank.is_static and shape.rank.get_length() in (3, 4)
 
 
-def select_output(model: ov.Model, card: ModelCard, path: Path) -> ov.Output:
+def select_output(model: ov.Model, name: str | None, path: Path) -> ov.Output:
     """The output the adapter reads: the only one, or the one the card names."""
     outputs = model.outputs
-    if card.output:
+    if name:
         for out in outputs:
-            if card.output in out.get_names():
+            if name in out.get_names():
                 return out
         names = ", ".join(o.get_any_name() for o in outputs)
-        raise ModelError(f"model card names output '{card.output}', but the model's outputs are {names}", path)
+        raise ModelError(f"model card names output '{name}', but the model's outputs are {names}", path)
     if len(outputs) != 1:
         names = ", ".join(o.get_any_name() for o in outputs)
         raise ModelError(f"the model has {len(outputs)} outputs ({names}): name the one to use in the model card field 'output'", path)
@@ -163,8 +163,7 @@ def select_output(model: ov.Model, card: ModelCard, path: Path) -> ov.Output:
 
 def infer_output_fields(model: ov.Model, fields: dict[str, Any], path: Path) -> dict[str, Any]:
     """Semantic adapter and output layout from the output's type and shape (given fields win)."""
-    probe = build_card_lenient(fields)
-    out = select_output(model, probe, path)
+    out = select_output(model, fields.get("output"), path)
     shape = out.get_partial_shape()
     found: dict[str, Any] = {}
     if shape.rank.is_dynamic:
@@ -188,15 +187,9 @@ def _score_layout(dims: list[int | None], input_size: list[int]) -> dict[str, st
     return {"output_layout": "NCHW" if nchw else "NHWC"} if nchw != nhwc else {}
 
 
-def build_card_lenient(fields: dict[str, Any]) -> ModelCard:
-    """A placeholder card carrying only ``output`` (used to pick the output before the card is complete)."""
-    return ModelCard(task="", layout="", color_order="", mean=(0, 0, 0), scale=(1, 1, 1), resize="",
-                     pad_value=0, input_size=(0, 0), adapter="", output=fields.get("output"))
-
-
 def check_output(model: ov.Model, card: ModelCard, path: Path) -> None:
     """Refuse an output whose shape does not fit the card's adapter."""
-    out = select_output(model, card, path)
+    out = select_output(model, card.output, path)
     dims = [d.get_length() if d.is_static else -1 for d in out.get_partial_shape()]
     name = out.get_any_name()
     if card.adapter == "class_map":
@@ -213,11 +206,16 @@ def check_output(model: ov.Model, card: ModelCard, path: Path) -> None:
 
 def reshape_to_card(model: ov.Model, card: ModelCard, path: Path) -> None:
     """Give a dynamic (or differently sized) input the card's static batch-1 shape."""
+    reshape_input(model, card.layout, card.input_size, path)
+
+
+def reshape_input(model: ov.Model, layout: str, input_size: Any, path: Path) -> None:
+    """Give the image input the static batch-1 shape of ``input_size`` [height, width] in ``layout``."""
     inp = image_input(model, path)
-    h, w = card.input_size
-    channels = [d for i, d in enumerate(inp.get_partial_shape()) if i == (1 if card.layout == "NCHW" else 3)][0]
+    h, w = input_size
+    channels = [d for i, d in enumerate(inp.get_partial_shape()) if i == (1 if layout == "NCHW" else 3)][0]
     c = channels.get_length() if channels.is_static else 3
-    target = [1, c, h, w] if card.layout == "NCHW" else [1, h, w, c]
+    target = [1, c, h, w] if layout == "NCHW" else [1, h, w, c]
     if inp.get_partial_shape().is_static and list(inp.get_shape()) == target:
         return
     try:
@@ -233,6 +231,10 @@ def describe(path: str | Path, card_path: str | Path | None = None, overrides: d
     fields = gather_fields(path, Path(card_path) if card_path else None, overrides or {})
     inferred = infer_fields(model, path)
     merged = {**inferred, **fields}
+    layout, size = str(merged.get("layout", "")).upper(), merged.get("input_size")
+    if layout in ("NCHW", "NHWC") and isinstance(size, (list, tuple)) and len(size) == 2 \
+            and all(isinstance(v, int) and v > 0 for v in size):
+        reshape_input(model, layout, size, path)  # output shapes (hence the output layout) follow the card's size
     inferred.update(infer_output_fields(model, merged, path))
     try:
         card = build_card(fields, inferred)

@@ -78,13 +78,15 @@ def predict_semantic(compiled: ov.CompiledModel, card: ModelCard, dataset: Datas
 
     queue = ov.AsyncInferQueue(compiled, 0)
     queue.set_callback(finished)
+    queued = 0
     for sample in dataset.samples:
         if cancel is not None and cancel.is_set():
             break
+        queued += 1
         tensor, geometry = to_tensor(load_image(sample.path), card, input_type)
         queue.start_async({0: tensor}, (sample.key, geometry))
     queue.wait_all()
     if errors:
         raise errors[0]
-    if cancel is not None and cancel.is_set():
+    if queued < len(dataset):
         raise Cancelled("prediction cancelled; completed class maps are kept, the step will resume")

@@ -52,7 +52,9 @@ class Project:
         The record is written after the outputs, so an interrupted step is simply run again. The returned
         dict carries ``cached`` (reused or not) and ``key`` (for steps that depend on this one).
         """
-        key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+        canonical = json.dumps(inputs, sort_keys=True, default=str)  # paths etc. become strings, in key and record alike
+        key = hashlib.sha256(canonical.encode()).hexdigest()
+        inputs = json.loads(canonical)
         record = self.step_record(step)
         if record.is_file() and all(p.exists() for p in outputs):
             stored = read_json(record)

@@ -15,8 +15,9 @@ import openvino as ov
 from . import __version__, zoo
 from .benchmark import benchmark, compiled_properties
 from .datasets import Dataset, load_image, load_mask, open_dataset
+from .errors import ModelError
 from .modelcard import ModelCard, load_card
-from .models import card_file, import_model, ir_digest
+from .models import card_file, import_model, ir_digest, select_output
 from .overlays import save_png, semantic_overlay
 from .predict import Progress, compile_model, load_class_map, predict_semantic, prediction_path
 from .preprocess import to_tensor
@@ -74,12 +75,16 @@ def resolve_model(spec: str | None) -> tuple[Path, dict[str, Any], str]:
     if spec in zoo.ENTRIES and not Path(spec).exists():
         path, card = zoo.obtain(spec)
         return path, card, f"model: {spec} (zoo)"
+    if not Path(spec).exists():
+        raise ModelError(f"no such file or folder, and not a zoo model (zoo models: {', '.join(zoo.ENTRIES)})", spec)
     return Path(spec), {}, f"model: {spec}"
 
 
 def step_import(project: Project, options: SemanticOptions) -> Parent:
     """Import the parent model into the project as IR with its resolved card."""
     path, zoo_card, note = resolve_model(options.model)
+    if options.model_card and not Path(options.model_card).is_file():
+        raise ModelError("no such model card file", options.model_card)
     overrides = {**zoo_card, **options.card_overrides, "task": "semantic"}
     inputs = {"source": source_digest(path), "card": options.model_card and file_digest(options.model_card),
               "overrides": overrides, "openvino": ov.__version__}
@@ -97,7 +102,7 @@ def step_quantize(project: Project, parent: Parent, dataset: Dataset, settings: 
         return {"subset_size": result.subset_size, "seconds": result.seconds, "size_before": result.size_before,
                 "size_after": result.size_after, "settings": result.settings, "digest": ir_digest(project.optimized_xml)}
 
-    inputs = {"parent": parent.digest, "dataset": dataset.digest(), "settings": settings.to_dict(), "nncf": _nncf_version()}
+    inputs = {"parent": parent.digest, "dataset": dataset.digest, "settings": settings.to_dict(), "nncf": _nncf_version()}
     result = project.cached("quantize", inputs, run, (project.optimized_xml,))
     card_path = card_file(project.optimized_xml)
     if not card_path.exists():
@@ -161,7 +166,7 @@ def step_predict(project: Project, role: str, xml: Path, card: ModelCard, digest
         return {"seconds": time.perf_counter() - start, "precision": precision or "default",
                 "properties": compiled_properties(compiled)}
 
-    inputs = {"model": digest, "dataset": dataset.digest(), "precision": precision, "card": card.to_dict()}
+    inputs = {"model": digest, "dataset": dataset.digest, "precision": precision, "card": card.to_dict()}
     return project.cached(f"predict-{role}", inputs, run, tuple(prediction_path(folder, s.key) for s in dataset.samples))
 
 
@@ -208,8 +213,7 @@ def compare(project: Project, card: ModelCard, dataset: Dataset, classes: int) -
 
 def output_classes(xml: Path, card: ModelCard) -> int:
     """How many classes the model's adapter can produce."""
-    model = core().read_model(xml)
-    out = next((o for o in model.outputs if card.output in o.get_names()), model.output(0)) if card.output else model.output(0)
+    out = select_output(core().read_model(xml), card.output, xml)
     return num_classes(card, tuple(out.get_partial_shape().get_min_shape()))
 
 

@@ -177,5 +177,4 @@ def obtain_default_semantic() -> tuple[str, Path, dict[str, Any], str]:
     except DownloadError as exc:
         log.warning("%s is not available (%s); using %s instead", first, exc, fallback)
         path, card = obtain(fallback)
-        return fallback, path, card, (f"model: {fallback}, because the tutorial's {first} could not be fetched "
-                                      f"({exc}); its archive can be placed in SEGWB_ZOO_MIRROR")
+        return fallback, path, card, f"model: {fallback}, because the tutorial's {first} could not be fetched ({exc})"

@@ -1,0 +1,72 @@
+"""Issue acceptance for the semantic tutorial on the deeplabv3 fixture: wall time, speedup, agreement, mIoU, peak RSS.
+
+Usage: python benchmarks/semantic_acceptance.py [--out FILE] [--bench-seconds S]
+Runs `segwb tutorial semantic` from scratch (fresh project) in a child process and writes a JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from segwb.storage import read_json, write_json
+
+# The fixture ships no model card: these are the facts of its README (RGB, resize to fit and pad).
+CARD = "color_order: RGB\nresize: fit_pad\npad_value: 0\n"
+TARGETS = {"wall_seconds_max": 240, "speedup_min": 1.3, "mean_average_result_min": 0.9, "miou_drop_max_points": 1.5}
+
+
+def main() -> int:
+    fixtures = Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/semantic_acceptance.json"))
+    parser.add_argument("--bench-seconds", default="10")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        card = Path(tmp) / "deeplabv3.yml"
+        card.write_text(CARD)
+        project = Path(tmp) / "project"
+        cmd = [str(Path(sys.executable).with_name("segwb")), "tutorial", "semantic",
+               "--model", str(fixtures / "models/deeplabv3-mnv2-voc-513/deeplabv3.xml"), "--model-card", str(card),
+               "--dataset", str(fixtures / "datasets/coco96-voc"), "--out", str(project), "--bench-seconds", args.bench_seconds]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        wall = time.perf_counter() - start
+        report = read_json(project / "report.json")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    gt = report["ground_truth"]
+    measured = {
+        "wall_seconds": wall,
+        "speedup": report["performance"]["speedup"],
+        "parent_f32_fps": report["performance"]["parent"]["fps"],
+        "parent_default_fps": report["performance"]["parent_default"]["fps"],
+        "optimized_fps": report["performance"]["optimized"]["fps"],
+        "optimized_precision": report["performance"]["optimized_precision"],
+        "mean_average_result": report["comparison"]["mean_average_result"],
+        "mean_pixel_agreement": report["comparison"]["mean_pixel_agreement"],
+        "miou_parent": gt["parent"]["mean_iou"], "miou_optimized": gt["optimized"]["mean_iou"],
+        "miou_drop_points": 100 * (gt["parent"]["mean_iou"] - gt["optimized"]["mean_iou"]),
+        "quantize_seconds": report["optimized"]["seconds"],
+        "peak_rss_mib": peak_kib / 1024,
+    }
+    met = {
+        "wall_seconds_max": wall <= TARGETS["wall_seconds_max"],
+        "speedup_min": measured["speedup"] >= TARGETS["speedup_min"],
+        "mean_average_result_min": measured["mean_average_result"] >= TARGETS["mean_average_result_min"],
+        "miou_drop_max_points": measured["miou_drop_points"] <= TARGETS["miou_drop_max_points"],
+    }
+    write_json(args.out, {"command": " ".join(cmd), "measured": measured, "targets": TARGETS, "met": met})
+    for k, v in measured.items():
+        print(f"{k:24} {v:.4f}" if isinstance(v, float) else f"{k:24} {v}")
+    print(f"targets met: {met}\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
