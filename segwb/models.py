@@ -28,6 +28,14 @@ class ImportedModel:
     card: ModelCard
     digest: str
 
+    @property
+    def bin(self) -> Path:
+        return self.xml.with_suffix(".bin")
+
+    @property
+    def size_bytes(self) -> int:
+        return self.bin.stat().st_size
+
 
 def read_model(path: str | Path) -> ov.Model:
     """Read or convert a model file; bad files raise a one-line :class:`ModelError` naming them."""
