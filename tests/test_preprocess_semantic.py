@@ -124,30 +124,31 @@ def _expected_at_original() -> np.ndarray:
     return expected
 
 
+def _blocks(size: int, dtype: type) -> np.ndarray:
+    """The content pattern (64 rows x 32 cols at full resolution) in a ``size`` x ``size`` output; padding is class 9."""
+    f = 64 // size  # 1 at input resolution, 2 at half
+    output = np.full((1, size, size), 9, dtype)
+    output[0, :, :32 // f] = 0
+    output[0, :32 // f, :16 // f] = 1
+    output[0, 32 // f:64 // f, 16 // f:32 // f] = 2
+    output[0, 10 // f:20 // f, 20 // f:30 // f] = 3
+    return output
+
+
 def test_class_map_at_input_resolution_maps_back_exactly() -> None:
     """Content (64 rows x 32 cols) with blocks; the padding is class 9 and must not leak into the result.
 
     At the original size every content pixel becomes a 2x2 block, e.g. the 3-block at rows 10..19,
     cols 20..29 of the content covers rows 20..39, cols 40..59 of the photo.
     """
-    output = np.full((1, 64, 64), 9, np.int64)
-    output[0, :, :32] = 0
-    output[0, :32, :16] = 1
-    output[0, 32:64, 16:32] = 2
-    output[0, 10:20, 20:30] = 3
-    ids = class_map(output, card(resize="fit_pad", input_size=(64, 64)), FIT_PAD_GEOMETRY)
+    ids = class_map(_blocks(64, np.int64), card(resize="fit_pad", input_size=(64, 64)), FIT_PAD_GEOMETRY)
     assert ids.shape == (128, 64) and ids.dtype == np.uint8
     np.testing.assert_array_equal(ids, _expected_at_original())
 
 
 def test_class_map_at_half_resolution_maps_back_exactly() -> None:
     """A 32x32 output for the 64x64 input: content is rows 0..31, cols 0..15, each pixel a 4x4 block."""
-    output = np.full((1, 32, 32), 9, np.int32)
-    output[0, :, :16] = 0
-    output[0, :16, :8] = 1
-    output[0, 16:32, 8:16] = 2
-    output[0, 5:10, 10:15] = 3
-    ids = class_map(output, card(resize="fit_pad", input_size=(64, 64)), FIT_PAD_GEOMETRY)
+    ids = class_map(_blocks(32, np.int32), card(resize="fit_pad", input_size=(64, 64)), FIT_PAD_GEOMETRY)
     np.testing.assert_array_equal(ids, _expected_at_original())
 
 
