@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace) -> Any:
     from .quantize import QuantizeSettings
-    from .semantic_tutorial import SemanticOptions
+    from .pipeline import TutorialOptions
 
     overrides = {k: getattr(args, k) for k in ("layout", "color_order", "mean", "scale", "resize", "pad_value",
                                                "input_size", "adapter", "output_layout", "output")}
@@ -91,7 +91,7 @@ def _options(args: argparse.Namespace) -> Any:
     settings = QuantizeSettings(preset=args.preset, subset=args.subset_size,
                                 fast_bias_correction=not args.no_fast_bias_correction,
                                 ignored_names=tuple(args.ignore), ignored_types=tuple(args.ignore_type))
-    return SemanticOptions(out=args.out, model=args.model, model_card=args.model_card,
+    return TutorialOptions(out=args.out, model=args.model, model_card=args.model_card,
                            card_overrides={k: v for k, v in overrides.items() if v is not None},
                            dataset=args.dataset, split=args.split, quantize=settings,
                            bench_seconds=args.bench_seconds, no_bf16=args.no_bf16)

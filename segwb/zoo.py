@@ -150,6 +150,7 @@ ENTRIES: dict[str, ZooEntry] = {e.name: e for e in (
 )}
 
 DEFAULT_SEMANTIC = ("deeplabv3", "selfie-segmentation")
+DEFAULT_INSTANCE = "instance-segmentation-security-0002"
 
 
 def entry(name: str) -> ZooEntry:
@@ -178,3 +179,20 @@ def obtain_default_semantic() -> tuple[str, Path, dict[str, Any], str]:
         log.warning("%s is not available (%s); using %s instead", first, exc, fallback)
         path, card = obtain(fallback)
         return fallback, path, card, f"model: {fallback}, because the tutorial's {first} could not be fetched ({exc})"
+
+
+def obtain_default(task: str) -> tuple[str, Path, dict[str, Any], str]:
+    """The tutorial's model for ``task`` ("semantic" or "instance"): name, model file, card fields, a sentence.
+
+    The instance tutorial has no fallback model that could be shipped; when its model cannot be fetched the
+    error says so and how to point at one.
+    """
+    if task == "semantic":
+        return obtain_default_semantic()
+    try:
+        path, card = obtain(DEFAULT_INSTANCE)
+    except DownloadError as exc:
+        raise DownloadError(f"the instance tutorial's model {DEFAULT_INSTANCE} could not be fetched ({exc}); "
+                            "point at a model with --model PATH (IR, ONNX, TFLite or TensorFlow; e.g. a YOLO-seg "
+                            "OpenVINO export) or place the IR in the cache with `segwb fetch` when online") from exc
+    return DEFAULT_INSTANCE, path, card, f"model: {DEFAULT_INSTANCE} (the tutorial's model)"

@@ -17,8 +17,8 @@ from segwb import cli, semantic_tutorial
 from segwb.datasets import VOC_LABELS, open_dataset
 from segwb.errors import Cancelled
 from segwb.predict import compile_model, predict_semantic
+from segwb.pipeline import TutorialOptions, step_import
 from segwb.project import Project
-from segwb.semantic_tutorial import SemanticOptions
 from segwb.storage import read_json
 from tiny_models import write_model
 
@@ -278,8 +278,8 @@ def test_quantize_and_benchmark_subcommands(tmp_path: Path, photo_folder: Path,
 def imported(tmp_path: Path, photo_folder: Path):
     """A project with the tiny class_map model imported, and the photo folder opened."""
     project = Project(tmp_path / "out")
-    options = SemanticOptions(out=project.root, model=str(write_model(tmp_path / "model", "class_map")))
-    return project, semantic_tutorial.step_import(project, options), open_dataset(photo_folder)
+    options = TutorialOptions(out=project.root, model=str(write_model(tmp_path / "model", "class_map")))
+    return project, step_import(project, options, "semantic"), open_dataset(photo_folder)
 
 
 def test_cancel_before_predict_writes_nothing(imported) -> None:
