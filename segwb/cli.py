@@ -27,10 +27,12 @@ def _card_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--resize", choices=["stretch", "fit_pad", "letterbox"])
     g.add_argument("--pad-value", type=float)
     g.add_argument("--input-size", type=_size, metavar="HxW")
-    g.add_argument("--adapter", choices=["class_map", "scores"])
+    g.add_argument("--adapter", choices=["class_map", "scores", "mask_rcnn", "yolo_e2e", "yolo_raw"])
     g.add_argument("--output-layout", choices=["NCHW", "NHWC"])
     g.add_argument("--output", metavar="NAME", help="output tensor to read when the model has several")
     g.add_argument("--labels", type=Path, metavar="FILE", help="class names, one per line")
+    g.add_argument("--threshold", type=float, help="foreground probability / instance mask threshold (default 0.5)")
+    g.add_argument("--nms-iou", type=float, help="yolo_raw: NMS IoU threshold (default 0.7)")
 
 
 def _floats(text: str) -> list[float] | float:
@@ -46,11 +48,17 @@ def _size(text: str) -> list[int]:
     return [h, w]
 
 
-def _run_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="zoo model name or model path (default: deeplabv3, else selfie-segmentation)")
-    p.add_argument("--dataset", default="embedded", help="image folder or Pascal VOC root (default: the embedded photos)")
-    p.add_argument("--split", help="Pascal VOC image-set list to use (default: val, else the first)")
-    p.add_argument("--out", type=Path, default=Path("projects/semantic"), help="project folder (default: projects/semantic)")
+def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
+    if task is None:
+        p.add_argument("--task", choices=["semantic", "instance"], default="semantic", help="which tutorial's steps (default semantic)")
+    default_model = "instance-segmentation-security-0002" if task == "instance" else "deeplabv3, else selfie-segmentation"
+    p.add_argument("--model", help=f"zoo model name or model path (default: {default_model})")
+    p.add_argument("--dataset", default="embedded",
+                   help="image folder, Pascal VOC root or COCO root (annotations/instances*.json) (default: the embedded photos)")
+    p.add_argument("--split", help="Pascal VOC image-set list or COCO instances_<split>.json to use (default: val, else the first)")
+    p.add_argument("--out", type=Path, help=f"project folder (default: projects/{task or 'TASK'})")
+    p.add_argument("--min-score", type=float, default=0.1, help="instance: drop detections below this score, on both models (default 0.1)")
+    p.add_argument("--max-detections", type=int, default=100, help="instance: at most this many detections per image (default 100)")
     p.add_argument("--preset", choices=["performance", "mixed"], default="performance")
     p.add_argument("--subset-size", default="100%", metavar="N|P%", help="calibration images: count or percentage (max 300)")
     p.add_argument("--no-fast-bias-correction", action="store_true", help="use the full bias correction algorithm")
@@ -67,11 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     tut = sub.add_parser("tutorial", help="run a tutorial end to end")
     tut_sub = tut.add_subparsers(dest="task", required=True)
-    _run_flags(tut_sub.add_parser("semantic", help="semantic segmentation: INT8, speedup, parent-vs-optimized report"))
+    _run_flags(tut_sub.add_parser("semantic", help="semantic segmentation: INT8, speedup, parent-vs-optimized report"), "semantic")
+    _run_flags(tut_sub.add_parser("instance", help="instance segmentation: INT8, speedup, detection report, COCO mask AP"), "instance")
     for name, text in (("quantize", "import the model and quantize it to INT8 into the project"),
                        ("benchmark", "…and measure parent and INT8 throughput"),
                        ("compare", "…and write the parent-vs-optimized report (all steps; cached steps are reused)")):
-        _run_flags(sub.add_parser(name, help=text))
+        _run_flags(sub.add_parser(name, help=text), None)
     fetch = sub.add_parser("fetch", help="download a zoo model into the cache")
     fetch.add_argument("name", nargs="?", help="zoo model (default: the semantic tutorial's default)")
     sub.add_parser("zoo", help="list the zoo models")
@@ -83,7 +92,8 @@ def _options(args: argparse.Namespace) -> Any:
     from .pipeline import TutorialOptions
 
     overrides = {k: getattr(args, k) for k in ("layout", "color_order", "mean", "scale", "resize", "pad_value",
-                                               "input_size", "adapter", "output_layout", "output")}
+                                               "input_size", "adapter", "output_layout", "output", "threshold",
+                                               "nms_iou")}
     if args.labels:
         from .modelcard import read_labels
 
@@ -91,10 +101,15 @@ def _options(args: argparse.Namespace) -> Any:
     settings = QuantizeSettings(preset=args.preset, subset=args.subset_size,
                                 fast_bias_correction=not args.no_fast_bias_correction,
                                 ignored_names=tuple(args.ignore), ignored_types=tuple(args.ignore_type))
-    return TutorialOptions(out=args.out, model=args.model, model_card=args.model_card,
+    if not 0 <= args.min_score <= 1:
+        raise SegwbError(f"--min-score must be between 0 and 1, got {args.min_score}")
+    if args.max_detections < 1:
+        raise SegwbError(f"--max-detections must be at least 1, got {args.max_detections}")
+    return TutorialOptions(out=args.out or Path("projects") / args.task, model=args.model, model_card=args.model_card,
                            card_overrides={k: v for k, v in overrides.items() if v is not None},
                            dataset=args.dataset, split=args.split, quantize=settings,
-                           bench_seconds=args.bench_seconds, no_bf16=args.no_bf16)
+                           bench_seconds=args.bench_seconds, no_bf16=args.no_bf16,
+                           min_score=args.min_score, max_detections=args.max_detections)
 
 
 def _progress() -> Any:
@@ -112,14 +127,26 @@ def _progress() -> Any:
     return update
 
 
+def _pct(value: float | None) -> str:
+    return "N/A" if value is None else f"{100 * value:.2f} %"
+
+
 def _summary(report: dict[str, Any], path: Path) -> str:
     perf, comp, gt = report["performance"], report["comparison"], report["ground_truth"]
     lines = [report["model_choice"],
              f"parent f32: {perf['parent']['fps']:.1f} FPS; INT8 ({perf['optimized_precision']}): "
-             f"{perf['optimized']['fps']:.1f} FPS; speedup {perf['speedup']:.2f}x",
-             f"mean Optimized Model Average Result {comp['mean_average_result']:.4f}, "
-             f"pixel agreement {100 * comp['mean_pixel_agreement']:.2f} %"]
-    if gt:
+             f"{perf['optimized']['fps']:.1f} FPS; speedup {perf['speedup']:.2f}x"]
+    if report["task"] == "instance":
+        lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
+                     f"({_pct(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "
+                     f"({_pct(comp['matches_over_optimized'])}), score >= {comp['min_score']}")
+        if gt:
+            lines.append(f"ground-truth mask AP: parent {_pct(gt['parent']['mask_ap'])}, optimized {_pct(gt['optimized']['mask_ap'])}"
+                         f"; box AP: parent {_pct(gt['parent']['box_ap'])}, optimized {_pct(gt['optimized']['box_ap'])}")
+    else:
+        lines.append(f"mean Optimized Model Average Result {comp['mean_average_result']:.4f}, "
+                     f"pixel agreement {_pct(comp['mean_pixel_agreement'])}")
+    if report["task"] == "semantic" and gt:
         lines.append(f"ground-truth mean IoU: parent {100 * gt['parent']['mean_iou']:.2f} %, "
                      f"optimized {100 * gt['optimized']['mean_iou']:.2f} %")
     lines += [f"report: {path}", f"report page: {path.with_suffix('.html')}"]
@@ -143,13 +170,16 @@ def run(args: argparse.Namespace) -> int:
             _, path, _, note = zoo.obtain_default_semantic()
             print(f"{note}\n{path}")
         return 0
-    from . import semantic_tutorial
     from .storage import read_json
 
     options = _options(args)
+    if args.task == "instance":
+        from .instance_tutorial import run as run_tutorial
+    else:
+        from .semantic_tutorial import run as run_tutorial
     until = {"quantize": "quantize", "benchmark": "benchmark"}.get(args.command, "report")
     with contextlib.redirect_stdout(sys.stderr):  # NNCF prints progress bars on stdout; keep it for the result
-        path = semantic_tutorial.run(options, progress=_progress(), until=until)
+        path = run_tutorial(options, progress=_progress(), until=until)
     if until == "report":
         print(_summary(read_json(path), path))
     else:

@@ -9,11 +9,13 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from .coco import find_annotation_files, read_instances
 from .errors import DatasetError
 from .storage import file_digest
 
@@ -35,7 +37,8 @@ class Sample:
     name: str
     key: str
     path: Path
-    annotation: Path | None = None
+    annotation: Path | None = None  # VOC: the class mask
+    image_id: int | None = None  # COCO: the image's id in the annotation file
 
 
 @dataclass
@@ -43,14 +46,16 @@ class Dataset:
     """An ordered list of readable images, with annotations when the layout has them."""
 
     root: Path | str
-    layout: str  # "images" | "voc" | "embedded"
+    layout: str  # "images" | "voc" | "coco" | "embedded"
     samples: list[Sample]
     labels: tuple[str, ...] = ()
     skipped: list[str] = field(default_factory=list)
+    coco: dict[str, Any] | None = None  # COCO layout: the checked instances file (see segwb.coco)
+    annotation_file: Path | None = None
 
     @property
     def annotated(self) -> bool:
-        return any(s.annotation is not None for s in self.samples)
+        return self.coco is not None or any(s.annotation is not None for s in self.samples)
 
     @cached_property
     def digest(self) -> str:
@@ -60,6 +65,9 @@ class Dataset:
             h.update(s.key.encode())
             h.update(file_digest(s.path).encode())
             h.update(file_digest(s.annotation).encode() if s.annotation else b"-")
+            h.update(str(s.image_id).encode())
+        if self.annotation_file is not None:
+            h.update(file_digest(self.annotation_file).encode())
         return h.hexdigest()
 
     def __len__(self) -> int:
@@ -87,7 +95,8 @@ def load_mask(path: Path) -> np.ndarray:
 
 
 def open_dataset(source: str | Path, split: str | None = None) -> Dataset:
-    """Open ``source``: ``"embedded"``, a Pascal VOC root, or a folder of images (searched recursively)."""
+    """Open ``source``: ``"embedded"``, a Pascal VOC root, a COCO root (``annotations/instances*.json``
+    and the images), or a folder of images (searched recursively)."""
     if str(source) == EMBEDDED:
         return embedded_dataset()
     root = Path(source)
@@ -97,6 +106,8 @@ def open_dataset(source: str | Path, split: str | None = None) -> Dataset:
         raise DatasetError("a dataset must be a folder of images or a Pascal VOC root", root)
     if (root / "JPEGImages").is_dir() and ((root / "SegmentationClass").is_dir() or (root / "ImageSets" / "Segmentation").is_dir()):
         dataset = _voc(root, split)
+    elif find_annotation_files(root):
+        dataset = _coco(root, split)
     else:
         dataset = _image_folder(root)
     if not dataset.samples:
@@ -160,6 +171,40 @@ def _voc(root: Path, split: str | None) -> Dataset:
     _warn_skipped(root, unreadable, "files that are not readable images")
     _warn_skipped(root, mismatched, "masks whose size differs from their image (annotation ignored)")
     return Dataset(root, "voc", samples, labels=VOC_LABELS, skipped=missing + unreadable + mismatched)
+
+
+def _coco(root: Path, split: str | None) -> Dataset:
+    files = find_annotation_files(root)
+    if split:
+        files = [f for f in files if f.stem in (f"instances_{split}", split)]
+        if not files:
+            have = ", ".join(f.stem for f in find_annotation_files(root))
+            raise DatasetError(f"no annotations/instances_{split}.json; have: {have}", root)
+    chosen = next((f for f in files if f.stem.endswith("val") or "val" in f.stem), files[0])
+    data = read_instances(chosen)
+    folders = [root / "images", root / chosen.stem.removeprefix("instances_"), root / "images" / chosen.stem.removeprefix("instances_"), root]
+    samples, missing, unreadable, mismatched = [], [], [], []
+    taken: set[str] = set()
+    for image in sorted(data["images"], key=lambda i: i["file_name"]):
+        path = next((f / image["file_name"] for f in folders if (f / image["file_name"]).is_file()), None)
+        if path is None:
+            missing.append(image["file_name"])
+            continue
+        size = _readable(path)
+        if not size:
+            unreadable.append(image["file_name"])
+            continue
+        if size != (image["height"], image["width"]):
+            mismatched.append(f"{image['file_name']} {size} vs {image['height']}x{image['width']} in the JSON")
+            continue
+        rel = Path(image["file_name"])
+        samples.append(Sample(rel.as_posix(), _key(rel, taken), path, image_id=image["id"]))
+    _warn_skipped(chosen, missing, f"images listed in the JSON but not found under {root}")
+    _warn_skipped(chosen, unreadable, "files that are not readable images")
+    _warn_skipped(chosen, mismatched, "images whose size differs from the JSON")
+    labels = tuple(c["name"] for c in data["categories"])
+    return Dataset(root, "coco", samples, labels=labels, skipped=missing + unreadable + mismatched, coco=data,
+                   annotation_file=chosen)
 
 
 def _readable(path: Path) -> tuple[int, int] | None:

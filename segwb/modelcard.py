@@ -22,6 +22,7 @@ LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "fit_pad", "letterbox")
 SEMANTIC_ADAPTERS = ("class_map", "scores")
+INSTANCE_ADAPTERS = ("mask_rcnn", "yolo_e2e", "yolo_raw")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class ModelCard:
     adapter: str
     output_layout: str | None = None  # for score outputs
     output: str | None = None  # output tensor name when the model has several
-    threshold: float = 0.5  # single-channel probability outputs: foreground above this
+    threshold: float = 0.5  # single-channel probability outputs and instance masks: foreground above this
+    nms_iou: float = 0.7  # yolo_raw: class-aware NMS IoU (Ultralytics' default)
     labels: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -145,7 +147,7 @@ def build_card(fields: dict[str, Any], inferred: dict[str, Any]) -> ModelCard:
     size = tuple(int(v) for v in merged["input_size"])
     if len(size) != 2 or min(size) <= 0:
         raise ModelError(f"model card field 'input_size' must be [height, width], got {merged['input_size']!r}")
-    adapter = _choice(merged, "adapter", SEMANTIC_ADAPTERS, "from the output shape") if task == "semantic" else str(merged.get("adapter", ""))
+    adapter = _choice(merged, "adapter", SEMANTIC_ADAPTERS if task == "semantic" else INSTANCE_ADAPTERS, "from the outputs")
     output_layout = merged.get("output_layout")
     if adapter == "scores":
         output_layout = _choice(merged, "output_layout", LAYOUTS, "from the output shape")
@@ -156,6 +158,7 @@ def build_card(fields: dict[str, Any], inferred: dict[str, Any]) -> ModelCard:
         input_size=size,  # type: ignore[arg-type]
         adapter=adapter, output_layout=output_layout, output=merged.get("output"),
         threshold=float(merged.get("threshold", 0.5)),
+        nms_iou=float(merged.get("nms_iou", 0.7)),
         labels=tuple(str(x) for x in merged.get("labels", ())),
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 import openvino as ov
 
 from .errors import ModelError
+from .instance_adapters import check_outputs, infer_adapter
 from .modelcard import ModelCard, build_card, gather_fields, write_card
 from .runtime import core
 from .storage import files_digest
@@ -138,7 +139,9 @@ def infer_fields(model: ov.Model, path: Path) -> dict[str, Any]:
         found.update(mean=0, scale=1)
     if len(model.outputs) == 1 and _looks_per_pixel(model.outputs[0]):
         found["task"] = "semantic"
-    return found
+    # Known instance signatures also imply input conventions (e.g. Ultralytics' RGB 0..1 letterbox);
+    # what the graph itself says (u8 input, layout) still wins.
+    return {**infer_adapter(model), **found}
 
 
 def _looks_per_pixel(out: ov.Output) -> bool:
@@ -189,6 +192,11 @@ def _score_layout(dims: list[int | None], input_size: list[int]) -> dict[str, st
 
 def check_output(model: ov.Model, card: ModelCard, path: Path) -> None:
     """Refuse an output whose shape does not fit the card's adapter."""
+    if card.task == "instance":
+        problem = check_outputs(model, card)
+        if problem:
+            raise ModelError(problem, path)
+        return
     out = select_output(model, card.output, path)
     dims = [d.get_length() if d.is_static else -1 for d in out.get_partial_shape()]
     name = out.get_any_name()
@@ -235,7 +243,8 @@ def describe(path: str | Path, card_path: str | Path | None = None, overrides: d
     if layout in ("NCHW", "NHWC") and isinstance(size, (list, tuple)) and len(size) == 2 \
             and all(isinstance(v, int) and v > 0 for v in size):
         reshape_input(model, layout, size, path)  # output shapes (hence the output layout) follow the card's size
-    inferred.update(infer_output_fields(model, merged, path))
+    if merged.get("task", "semantic") == "semantic":
+        inferred.update(infer_output_fields(model, merged, path))
     try:
         card = build_card(fields, inferred)
     except ModelError as exc:

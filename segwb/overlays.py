@@ -1,4 +1,4 @@
-"""Overlay pictures: parent | optimized | disagreement side by side, a colour per class and a legend."""
+"""Overlay pictures: semantic (parent | optimized | disagreement, a legend) and instance (parent | optimized)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .instances import Instances
 from .storage import write_bytes
 
 PANEL_HEIGHT = 320
@@ -93,3 +94,44 @@ def save_png(path: Path, image: np.ndarray) -> None:
     if not ok:
         raise RuntimeError(f"PNG encoding failed for {path}")
     write_bytes(path, buf.tobytes())
+
+
+INSTANCE_ALPHA = 0.3
+UNMATCHED_BGR = (0, 0, 255)
+
+
+def _instance_panel(image: np.ndarray, instances: Instances, matched: np.ndarray, labels: tuple[str, ...],
+                    scale: float) -> np.ndarray:
+    """Instances filled at ~30 % opacity with their outline, class and score; unmatched ones outlined in red."""
+    panel = image.copy()
+    size = (image.shape[1], image.shape[0])
+    for i in range(len(instances) - 1, -1, -1):  # lowest score first, so the best ones stay on top
+        mask = cv2.resize(instances.decode(i), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        colour = tuple(int(v) for v in PALETTE_BGR[(int(instances.class_ids[i]) + 1) % 256])
+        panel[mask] = (panel[mask] * (1 - INSTANCE_ALPHA) + np.float32(colour) * INSTANCE_ALPHA).astype(np.uint8)
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        outline = colour if matched[i] else UNMATCHED_BGR
+        cv2.drawContours(panel, contours, -1, outline, 1 if matched[i] else 2, cv2.LINE_AA)
+        cid = int(instances.class_ids[i])
+        name = labels[cid] if 0 <= cid < len(labels) else f"class {cid}"
+        text = f"{name} {instances.scores[i]:.2f}" + ("" if matched[i] else " (unmatched)")
+        x, y = int(instances.boxes[i, 0] * scale), int(instances.boxes[i, 1] * scale)
+        (tw, th), _ = cv2.getTextSize(text, FONT, 0.4, 1)
+        y = max(y, th + 4)
+        cv2.rectangle(panel, (x, y - th - 4), (x + tw + 4, y), outline, -1)
+        cv2.putText(panel, text, (x + 2, y - 3), FONT, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    return panel
+
+
+def instance_overlay(image: np.ndarray, parent: Instances, optimized: Instances, labels: tuple[str, ...],
+                     parent_matched: np.ndarray, optimized_matched: np.ndarray) -> np.ndarray:
+    """Parent | optimized instances side by side at the same scale, as one BGR image."""
+    scale = PANEL_HEIGHT / image.shape[0]
+    size = (max(1, round(image.shape[1] * scale)), PANEL_HEIGHT)
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    gap = np.full((PANEL_HEIGHT + 28, 6, 3), 255, dtype=np.uint8)
+    left = _title(_instance_panel(small, parent, parent_matched, labels, scale),
+                  f"parent: {len(parent)} ({int((~parent_matched).sum())} unmatched)")
+    right = _title(_instance_panel(small, optimized, optimized_matched, labels, scale),
+                   f"optimized: {len(optimized)} ({int((~optimized_matched).sum())} unmatched)")
+    return np.hstack([left, gap, right])

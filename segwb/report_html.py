@@ -9,11 +9,26 @@ from typing import Any
 
 from .storage import write_text
 
-COLUMNS = {
-    "basic": [("image", "Image Name"), ("average_result", "Optimized Model Average Result"),
-              ("pixel_agreement", "Pixel Agreement")],
-    "advanced": [("image", "Image Name"), ("class_id", "Class Predicted by Optimized Model"),
-                 ("class_name", "Class Name"), ("result", "Optimized Model Result")],
+# Per task: table columns (key, header) per mode, the column sorted (worst first) and filtered on by default.
+VIEWS = {
+    "semantic": {
+        "basic": [("image", "Image Name"), ("average_result", "Optimized Model Average Result"),
+                  ("pixel_agreement", "Pixel Agreement")],
+        "advanced": [("image", "Image Name"), ("class_id", "Class Predicted by Optimized Model"),
+                     ("class_name", "Class Name"), ("result", "Optimized Model Result")],
+        "value": {"basic": "average_result", "advanced": "result"},
+    },
+    "instance": {
+        "basic": [("image", "Image Name"), ("optimized_detections", "A. Optimized Model Detections"),
+                  ("parent_detections", "B. Parent Model Detections"), ("matches", "Matches between A and B"),
+                  ("agreement", "Agreement 2M/(A+B)")],
+        "advanced": [("image", "Image Name"), ("class_id", "Class ID"), ("class_name", "Class Name"),
+                     ("optimized_detections", "A. Optimized Model Detections"),
+                     ("parent_detections", "B. Parent Model Detections"), ("matches", "Matches between A and B"),
+                     ("average_precision", "Predicted Class Average Precision"),
+                     ("precision", "Predicted Class Precision")],
+        "value": {"basic": "agreement", "advanced": "average_precision"},
+    },
 }
 
 STYLE = """
@@ -31,12 +46,12 @@ SCRIPT = """
 const DATA = JSON.parse(document.getElementById('rows').textContent);
 const COLS = JSON.parse(document.getElementById('cols').textContent);
 const PAGE = 25;
-let state = {mode: 'basic', sort: {basic: ['average_result', 1], advanced: ['result', 1]}, page: 0, max: null, text: ''};
+let state = {mode: 'basic', sort: {basic: [COLS.value.basic, 1], advanced: [COLS.value.advanced, 1]}, page: 0, max: null, text: ''};
 const fmt = v => v === null || v === undefined ? 'N/A' : (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
 const numeric = k => k !== 'image' && k !== 'class_name';
 function rows() {
   const [key, dir] = state.sort[state.mode];
-  const valueKey = state.mode === 'basic' ? 'average_result' : 'result';
+  const valueKey = COLS.value[state.mode];
   let r = DATA[state.mode].filter(x => (!state.text || x.image.toLowerCase().includes(state.text))
         && (state.max === null || (x[valueKey] !== null && x[valueKey] <= state.max)));
   return r.sort((a, b) => {
@@ -63,7 +78,8 @@ function render() {
 function show(image) {
   const row = DATA.basic.find(x => x.image === image);
   document.querySelectorAll('#table tbody tr').forEach(tr => tr.classList.toggle('sel', decodeURIComponent(tr.dataset.image) === image));
-  document.getElementById('viewer').innerHTML = `<h3>${image}</h3><p class="note">average result ${fmt(row.average_result)}, pixel agreement ${fmt(row.pixel_agreement)}</p><img alt="overlay of ${image}" src="${row.overlay}">`;
+  const facts = COLS.basic.slice(1).map(([k, t]) => `${t}: ${fmt(row[k])}`).join('; ');
+  document.getElementById('viewer').innerHTML = `<h3>${image}</h3><p class="note">${facts}</p><img alt="overlay of ${image}" src="${row.overlay}">`;
 }
 document.querySelectorAll('input[name=mode]').forEach(r => r.onchange = () => { state.mode = r.value; state.page = 0; render(); });
 document.getElementById('max').oninput = e => { state.max = e.target.value === '' ? null : parseFloat(e.target.value); state.page = 0; render(); };
@@ -107,14 +123,55 @@ def _ground_truth(gt: dict[str, Any] | None) -> str:
             f"<tbody>{body}</tbody></table>")
 
 
+def _instance_ground_truth(gt: dict[str, Any] | None) -> str:
+    if not gt:
+        return "<p>The dataset has no annotations: the parent model's detections are the only reference.</p>"
+    rows = "".join(f"<tr><td>{role}</td><td class=num>{_num(100 * gt[role]['mask_ap'])}</td>"
+                   f"<td class=num>{_num(100 * gt[role]['mask_ap50'])}</td><td class=num>{_num(100 * gt[role]['box_ap'])}</td></tr>"
+                   for role in ("parent", "optimized"))
+    unmapped = "".join(f"<p class=note>{what}: {html.escape(', '.join(names))}</p>" for what, names in (
+        ("Dataset categories no model class maps to (not evaluated)", gt["unmapped_dataset_classes"]),
+        ("Model classes with no dataset category (their detections are not evaluated)", gt["unmapped_model_classes"]))
+        if names)
+    return (f"<p>COCO evaluation (pycocotools) over {gt['images']} images and {gt['categories_evaluated']} categories "
+            f"matched by name, on exactly the saved predictions.</p><table><thead><tr><th>Model</th><th>mask AP (%)</th>"
+            f"<th>mask AP50 (%)</th><th>box AP (%)</th></tr></thead><tbody>{rows}</tbody></table>{unmapped}")
+
+
+def _accuracy(report: dict[str, Any]) -> str:
+    comp = report["comparison"]
+    if report["task"] == "semantic":
+        return f"""<p>Reference: the parent model's predictions (no annotations needed). Mean Optimized Model Average Result
+<b>{_num(comp['mean_average_result'], 4)}</b>; mean pixel agreement <b>{_num(comp['mean_pixel_agreement'] and 100 * comp['mean_pixel_agreement'], 2)} %</b>.
+Parent run at f32, optimized at its {html.escape(comp['optimized_precision'])} precision, as measured above.</p>
+<p class=note>Per image and class: IoU over pixels, classes present in either map; the image average is their
+mean. Unlike the original Workbench, values are not rounded to 2 decimals before averaging. Rows are worst first;
+click a header to sort, a row to see its overlay (parent | optimized | disagreement).</p>"""
+    return f"""<p>Reference: the parent model's detections (no annotations needed). Matches between A and B:
+<b>{comp['matches']}</b> of {comp['parent_detections']} parent detections
+(<b>{_num(comp['matches_over_parent'] and 100 * comp['matches_over_parent'], 1)} %</b>) and of
+{comp['optimized_detections']} optimized detections ({_num(comp['matches_over_optimized'] and 100 * comp['matches_over_optimized'], 1)} %).
+Mean per-image, per-class average precision: <b>{_num(comp['mean_average_precision'], 4)}</b>.
+Parent run at f32, optimized at its {html.escape(comp['optimized_precision'])} precision, as measured above.</p>
+<p class=note>Both sides keep detections with score ≥ {comp['min_score']} (the original dropped parent detections below 0.1
+and relied on Mask R-CNN's own cut for the optimized model; models that emit every candidate need the cut on both
+sides), at most {comp['max_detections']} per image. Matching is per class on <b>mask</b> IoU ≥ {comp['iou_threshold']},
+greedy by descending optimized score, strictly one-to-one (the original could match a parent instance twice).
+Average precision: COCO-style, IoU 0.50:0.95, 101 recall points, N/A when the parent has none of the class;
+precision = Matches / A. Advanced rows only where A &gt; 0. Rows are worst first; click a row for its overlay
+(parent | optimized, unmatched instances outlined in red).</p>"""
+
+
 def render(report: dict[str, Any]) -> str:
     """The report page as a string."""
     perf, opt, comp = report["performance"], report["optimized"], report["comparison"]
+    task = report["task"]
     rows = {"basic": comp["basic"], "advanced": comp["advanced"]}
     embed = json.dumps(rows).replace("</", "<\\/")
+    ground_truth = _ground_truth(report["ground_truth"]) if task == "semantic" else _instance_ground_truth(report["ground_truth"])
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>segwb report</title>
 <style>{STYLE}</style></head><body>
-<h1>Semantic segmentation: parent vs INT8</h1>
+<h1>{task.capitalize()} segmentation: parent vs INT8</h1>
 <p>{html.escape(report['model_choice'])}. Dataset: {html.escape(report['dataset']['path'])}
 ({report['dataset']['layout']}, {report['dataset']['images']} images).</p>
 <h2>Optimize (INT8)</h2>
@@ -128,24 +185,19 @@ Weights: {report['parent']['size_bytes'] / 1e6:.1f} MB → {opt['size_bytes'] / 
 The parent's default precision on this CPU is shown too: it is what you get without quantizing.</p>
 {_performance(perf)}
 <h2>Accuracy: optimized vs parent predictions</h2>
-<p>Reference: the parent model's predictions (no annotations needed). Mean Optimized Model Average Result
-<b>{_num(comp['mean_average_result'], 4)}</b>; mean pixel agreement <b>{_num(comp['mean_pixel_agreement'] and 100 * comp['mean_pixel_agreement'], 2)} %</b>.
-Parent run at f32, optimized at its {html.escape(comp['optimized_precision'])} precision, as measured above.</p>
-<p class=note>Per image and class: IoU over pixels, classes present in either map; the image average is their
-mean. Unlike the original Workbench, values are not rounded to 2 decimals before averaging. Rows are worst first;
-click a header to sort, a row to see its overlay (parent | optimized | disagreement).</p>
+{_accuracy(report)}
 <div class=grid><div>
 <div class=controls><label><input type=radio name=mode value=basic checked> Basic</label>
 <label><input type=radio name=mode value=advanced> Advanced</label>
-<label>result ≤ <input id=max type=number step=0.01 min=0 max=1 style="width:5em"></label>
+<label>{html.escape(dict(VIEWS[task]['basic'])[VIEWS[task]['value']['basic']])} ≤ <input id=max type=number step=0.01 min=0 max=1 style="width:5em"></label>
 <label>image <input id=text type=text style="width:8em"></label></div>
 <table id=table></table>
 <div class=controls><button id=prev>previous</button><span id=pageinfo></span><button id=next>next</button></div>
 </div><div id=viewer></div></div>
 <h2>Against the ground truth</h2>
-{_ground_truth(report['ground_truth'])}
+{ground_truth}
 <script type="application/json" id="rows">{embed}</script>
-<script type="application/json" id="cols">{json.dumps(COLUMNS)}</script>
+<script type="application/json" id="cols">{json.dumps(VIEWS[task])}</script>
 <script>{SCRIPT}</script></body></html>
 """
 

@@ -43,3 +43,44 @@ def write_model(folder: Path, output: str = "class_map", **kwargs) -> Path:
     (folder / "labels.txt").write_text("background\nperson\ncat\n")
     (folder / f"tiny_{output}.yml").write_text("color_order: RGB\nresize: fit_pad\n")
     return xml
+
+
+def yolo_e2e_model(detections: np.ndarray, size: int = 32) -> ov.Model:
+    """f32 NCHW RGB 0..1 input → end-to-end YOLO-seg outputs: the given detections [1,N,6+2] and prototypes.
+
+    The two prototypes [1,2,size/4,size/4] come from a strided conv of the image: channel 0 is positive where
+    the image is bright, channel 1 where it is dark, so masks follow the photo and quantization can touch them.
+    """
+    image = ops.parameter([1, 3, size, size], ov.Type.f32, name="x")
+    weights = np.zeros((2, 3, 4, 4), np.float32)
+    weights[0], weights[1] = 10 / 48, -10 / 48
+    protos = ops.convolution(image, ops.constant(weights), [4, 4], [0, 0], [0, 0], [1, 1])
+    protos = ops.add(protos, ops.constant(np.float32([-5, 5]).reshape(1, 2, 1, 1)))
+    protos.output(0).set_names({"output1"})
+    dets = ops.add(ops.constant(np.asarray(detections[np.newaxis], np.float32)), ops.constant(np.float32(0)))
+    dets.output(0).set_names({"output0"})
+    return ov.Model([dets, protos], [image], "tiny_yolo_e2e")
+
+
+def mask_rcnn_model(boxes: np.ndarray, labels: np.ndarray, masks: np.ndarray, size: tuple[int, int] = (32, 48)) -> ov.Model:
+    """The Open Model Zoo Mask R-CNN signature (input ``image`` BGR NCHW; ``boxes``, ``labels``, ``masks``), fixed outputs."""
+    image = ops.parameter([1, 3, *size], ov.Type.f32, name="image")
+    zero = ops.multiply(ops.reduce_mean(image, ops.constant(np.int64([0, 1, 2, 3])), False), ops.constant(np.float32(0)))
+    outs = []
+    for value, name in ((boxes, "boxes"), (masks, "masks")):
+        node = ops.add(ops.constant(np.asarray(value, np.float32)), zero)
+        node.output(0).set_names({name})
+        outs.append(node)
+    ids = ops.constant(np.asarray(labels, np.int32))
+    ids.output(0).set_names({"labels"})
+    return ov.Model([outs[0], ids, outs[1]], [image], "tiny_mask_rcnn")
+
+
+def yolo_raw_model(rows: np.ndarray, k: int, size: int = 32) -> ov.Model:
+    """A YOLOv8-seg style signature: [1,4+C+K,A] (given as ``rows`` [A,4+C+K]) and prototypes [1,K,size/4,size/4]."""
+    image = ops.parameter([1, 3, size, size], ov.Type.f32, name="images")
+    protos = ops.convolution(image, ops.constant(np.full((k, 3, 4, 4), 1 / 48, np.float32)), [4, 4], [0, 0], [0, 0], [1, 1])
+    protos.output(0).set_names({"output1"})
+    dets = ops.add(ops.constant(np.ascontiguousarray(rows.T[np.newaxis], dtype=np.float32)), ops.constant(np.float32(0)))
+    dets.output(0).set_names({"output0"})
+    return ov.Model([dets, protos], [image], "tiny_yolo_raw")

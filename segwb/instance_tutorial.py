@@ -1,0 +1,241 @@
+"""The instance-segmentation tutorial: import → quantize → benchmark → predict (COCO results) → compare → report."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+
+from . import __version__
+from .benchmark import compiled_properties
+from .coco import UNMAPPED, category_map, default_category_ids, evaluate, to_result
+from .datasets import Dataset, load_image, open_dataset
+from .errors import Cancelled
+from .instance_adapters import decode
+from .instance_metrics import MATCH_IOU, compare_instances
+from .instances import Instances, empty
+from .modelcard import ModelCard
+from .overlays import instance_overlay, save_png
+from .pipeline import TutorialOptions, optimized_precision, report_sections, step_benchmark, step_import, step_quantize
+from .predict import Progress, compile_model
+from .preprocess import to_tensor
+from .project import Project
+from .report_html import write_report_html
+from .storage import read_json, write_json
+
+log = logging.getLogger("segwb")
+
+
+def image_table(dataset: Dataset) -> list[dict[str, Any]]:
+    """Every image with its id: the COCO file's ids when there is one, else 1.. by sorted file name."""
+    samples = sorted(dataset.samples, key=lambda s: s.name)
+    rows = []
+    for n, sample in enumerate(samples, start=1):
+        h, w = load_image(sample.path).shape[:2]
+        rows.append({"image_id": sample.image_id if sample.image_id is not None else n, "name": sample.name,
+                     "key": sample.key, "width": w, "height": h, "path": str(sample.path)})
+    return rows
+
+
+def categories(card: ModelCard, dataset: Dataset) -> dict[str, Any]:
+    """Model class → category id (by name against the dataset's categories, else COCO's or class id + 1)."""
+    if dataset.coco is None:
+        return {"mapping": default_category_ids(card.labels), "unmapped_model_classes": [],
+                "unmapped_dataset_classes": []}
+    mapping, model_left, dataset_left = category_map(card.labels, dataset.coco["categories"])
+    if not mapping:
+        log.warning("no model class name matches a category of %s: ground-truth AP cannot be computed",
+                    dataset.annotation_file)
+    return {"mapping": mapping, "unmapped_model_classes": model_left, "unmapped_dataset_classes": dataset_left}
+
+
+def predict_instances(compiled: ov.CompiledModel, card: ModelCard, images: list[dict[str, Any]],
+                      mapping: dict[int, int], min_score: float, max_detections: int,
+                      progress: Progress | None = None, cancel: threading.Event | None = None) -> list[dict[str, Any]]:
+    """Detections of every image in the COCO results format, at the original image size."""
+    input_type = compiled.input(0).get_element_type().to_dtype()
+    names = [o.get_any_name() for o in compiled.outputs]
+    results: dict[int, list[dict[str, Any]]] = {}
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def finished(request: ov.InferRequest, userdata: tuple) -> None:
+        image_id, geometry = userdata
+        try:
+            outputs = {name: request.get_output_tensor(i).data for i, name in enumerate(names)}
+            found = decode(outputs, card, geometry, min_score, max_detections)
+            entries = [to_result(image_id, mapping.get(int(c), UNMAPPED), int(c), s, b, m)
+                       for c, s, b, m in zip(found.class_ids, found.scores, found.boxes, found.masks)]
+        except BaseException as exc:  # surfaced after wait_all: OpenVINO would swallow it
+            errors.append(exc)
+            entries = []
+        with lock:
+            results[image_id] = entries
+            if progress:
+                progress(len(results), len(images))
+
+    queue = ov.AsyncInferQueue(compiled, 0)
+    queue.set_callback(finished)
+    for image in images:
+        if cancel is not None and cancel.is_set():
+            break
+        tensor, geometry = to_tensor(load_image(Path(image["path"])), card, input_type)
+        queue.start_async({0: tensor}, (image["image_id"], geometry))
+    queue.wait_all()
+    if errors:
+        raise errors[0]
+    if len(results) < len(images):
+        raise Cancelled("prediction cancelled; nothing was saved for this model")
+    return [entry for image in images for entry in results[image["image_id"]]]
+
+
+def predictions_file(project: Project, role: str) -> Path:
+    """``predictions/<role>.json``: the role's detections in the COCO results format."""
+    return project.root / "predictions" / f"{role}.json"
+
+
+def step_predict(project: Project, role: str, xml: Path, card: ModelCard, digest: str, dataset: Dataset,
+                 precision: str | None, images: list[dict[str, Any]], mapping: dict[int, int],
+                 options: TutorialOptions, progress: Progress | None = None,
+                 cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Detections of every image from the configuration whose speed is reported, saved once complete."""
+    path = predictions_file(project, role)
+
+    def run() -> dict[str, Any]:
+        log.info("predicting %d images with the %s model (%s precision)", len(images), role, precision or "default")
+        start = time.perf_counter()
+        compiled = compile_model(xml, precision)
+        results = predict_instances(compiled, card, images, mapping, options.min_score, options.max_detections,
+                                    progress, cancel)
+        write_json(path, results)
+        return {"seconds": time.perf_counter() - start, "precision": precision or "default",
+                "detections": len(results), "properties": compiled_properties(compiled)}
+
+    inputs = {"model": digest, "dataset": dataset.digest, "precision": precision, "card": card.to_dict(),
+              "min_score": options.min_score, "max_detections": options.max_detections,
+              "mapping": {str(k): v for k, v in mapping.items()}}
+    return project.cached(f"predict-{role}", inputs, run, (path,))
+
+
+def load_instances(results: list[dict[str, Any]], images: list[dict[str, Any]]) -> dict[int, Instances]:
+    """Saved COCO results back as :class:`Instances` per image id, highest score first."""
+    grouped: dict[int, list[dict[str, Any]]] = {i["image_id"]: [] for i in images}
+    for r in results:
+        grouped[r["image_id"]].append(r)
+    out = {}
+    for image in images:
+        size = (image["height"], image["width"])
+        entries = sorted(grouped[image["image_id"]], key=lambda r: -r["score"])  # stable: ties keep saved order
+        if not entries:
+            out[image["image_id"]] = empty(size)
+            continue
+        boxes = np.float32([[x, y, x + w, y + h] for x, y, w, h in (r["bbox"] for r in entries)])
+        masks = [{"size": r["segmentation"]["size"], "counts": r["segmentation"]["counts"].encode()} for r in entries]
+        out[image["image_id"]] = Instances(size, np.int64([r["class_id"] for r in entries]),
+                                           np.float32([r["score"] for r in entries]), boxes, masks)
+    return out
+
+
+def compare(project: Project, card: ModelCard, dataset: Dataset, images: list[dict[str, Any]],
+            cats: dict[str, Any], options: TutorialOptions) -> dict[str, Any]:
+    """Per-image and per-class rows with the parent as reference, overlays, and COCO AP when annotated."""
+    saved = {role: read_json(predictions_file(project, role)) for role in ("parent", "optimized")}
+    parent, optimized = (load_instances(saved[role], images) for role in ("parent", "optimized"))
+    basic, advanced, ap_values = [], [], []
+    for image in images:
+        p, o = parent[image["image_id"]], optimized[image["image_id"]]
+        result = compare_instances(p, o, MATCH_IOU)
+        overlay = project.overlays / f"{image['key']}.png"
+        save_png(overlay, instance_overlay(load_image(Path(image["path"])), p, o, card.labels,
+                                           result.parent_matched, result.optimized_matched))
+        a, b, m = result.optimized, result.parent, result.matches
+        basic.append({"image": image["name"], "optimized_detections": a, "parent_detections": b, "matches": m,
+                      "agreement": 2 * m / (a + b) if a + b else None,
+                      "overlay": overlay.relative_to(project.root).as_posix()})
+        for row in result.classes:
+            if row.average_precision is not None:
+                ap_values.append(row.average_precision)
+            if row.optimized > 0:
+                advanced.append({"image": image["name"], "class_id": row.class_id, "class_name": card.label(row.class_id),
+                                 "optimized_detections": row.optimized, "parent_detections": row.parent,
+                                 "matches": row.matches, "average_precision": row.average_precision,
+                                 "precision": row.precision})
+    basic.sort(key=lambda r: (r["agreement"] is None, r["agreement"] if r["agreement"] is not None else 0, r["image"]))
+    advanced.sort(key=lambda r: (r["average_precision"] is None, r["average_precision"] or 0, r["image"], r["class_id"]))
+    total_a, total_b = sum(r["optimized_detections"] for r in basic), sum(r["parent_detections"] for r in basic)
+    total_m = sum(r["matches"] for r in basic)
+    comparison = {
+        "reference": "parent", "min_score": options.min_score, "max_detections": options.max_detections,
+        "iou_threshold": MATCH_IOU, "optimized_detections": total_a, "parent_detections": total_b, "matches": total_m,
+        "matches_over_parent": total_m / total_b if total_b else None,
+        "matches_over_optimized": total_m / total_a if total_a else None,
+        "f1": 2 * total_m / (total_a + total_b) if total_a + total_b else None,
+        "mean_average_precision": float(np.mean(ap_values)) if ap_values else None,
+        "basic": basic, "advanced": advanced,
+    }
+    ground_truth = None
+    if dataset.coco is not None:
+        ids = [i["image_id"] for i in images]
+        mapped = sorted(set(cats["mapping"].values()))
+        ground_truth = {"images": len(ids), "annotation_file": str(dataset.annotation_file),
+                        "categories_evaluated": len(mapped),
+                        "unmapped_model_classes": cats["unmapped_model_classes"],
+                        "unmapped_dataset_classes": cats["unmapped_dataset_classes"]}
+        for role in ("parent", "optimized"):
+            ground_truth[role] = evaluate(dataset.coco, ids, saved[role], mapped)
+    return {"comparison": comparison, "ground_truth": ground_truth}
+
+
+def run(options: TutorialOptions, progress: Progress | None = None, cancel: threading.Event | None = None,
+        until: str = "report") -> Path:
+    """Run the steps up to ``until`` ("quantize", "benchmark" or "report"), reusing cached ones.
+
+    Returns ``report.json`` (after writing it and ``report.html``), or the last step's record.
+    """
+    start = time.perf_counter()
+    project = Project(options.out)
+    dataset = open_dataset(options.dataset, options.split)
+    parent = step_import(project, options, "instance")
+    log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
+    quantized = step_quantize(project, parent, dataset, options.quantize, cancel)
+    if until == "quantize":
+        return project.step_record("quantize")
+    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16, cancel)
+    if until == "benchmark":
+        return project.step_record("benchmark")
+    images = image_table(dataset)
+    write_json(project.root / "predictions" / "images.json", images)
+    cats = categories(parent.card, dataset)
+    mapping = cats["mapping"]
+    predicted = {
+        "parent": step_predict(project, "parent", parent.xml, parent.card, parent.digest, dataset, "f32", images,
+                               mapping, options, progress, cancel),
+        "optimized": step_predict(project, "optimized", project.optimized_xml, parent.card, quantized["digest"],
+                                  dataset, optimized_precision(performance), images, mapping, options, progress, cancel),
+    }
+    inputs = {"parent": predicted["parent"]["key"], "optimized": predicted["optimized"]["key"],
+              "labels": list(parent.card.labels), "annotations": dataset.annotated, "categories": cats}
+    compared = project.cached("compare", inputs, lambda: compare(project, parent.card, dataset, images, cats, options),
+                              tuple(project.overlays / f"{i['key']}.png" for i in images))
+    report = {
+        "segwb_version": __version__,
+        "task": "instance",
+        **report_sections(project, parent, dataset, options, quantized, performance),
+        "comparison": {**compared["comparison"],
+                       "parent_precision": "f32", "optimized_precision": performance["optimized_precision"]},
+        "ground_truth": compared["ground_truth"],
+        "predictions": {"parent": "predictions/parent.json", "optimized": "predictions/optimized.json",
+                        "images": "predictions/images.json"},
+        "steps_cached": {"import": parent.cached, "quantize": quantized["cached"], "benchmark": performance["cached"],
+                         "predict_parent": predicted["parent"]["cached"],
+                         "predict_optimized": predicted["optimized"]["cached"], "compare": compared["cached"]},
+        "wall_seconds": time.perf_counter() - start,
+    }
+    write_json(project.report_json, report)
+    write_report_html(report, project.report_html)
+    return project.report_json

@@ -1,0 +1,108 @@
+"""Whether each zoo model is cached, can be downloaded, or is unavailable here, and why.
+
+The file names mirror what :mod:`segwb.zoo` writes into the cache. Reachability is probed only on request
+(a short HTTP HEAD), so listing the zoo never waits on the network.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from . import zoo
+from .download import cache_dir
+
+# Files in the cache that make a model usable without the network (any one tuple is enough).
+CACHE_FILES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "deeplabv3": (("deeplabv3/deeplabv3.xml", "deeplabv3/deeplabv3.bin"),
+                  ("deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",)),  # converted on first use
+    "instance-segmentation-security-0002": (("instance-segmentation-security-0002.xml",
+                                             "instance-segmentation-security-0002.bin"),),
+    "selfie-segmentation": (("selfie_segmentation.tflite",),),
+}
+# The first file each model downloads; the mirror folder holds the same names.
+MIRROR_FILES = {name: files[-1] for name, files in CACHE_FILES.items()}
+
+
+def _index_url() -> str:
+    return os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + "/mediapipe/"
+
+
+def probe_urls() -> dict[str, str]:
+    """What to ask to know whether a model can be downloaded: its first file, or the package index."""
+    return {
+        "deeplabv3": f"{zoo.OMZ}/public/2022.1/deeplabv3/deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",
+        "instance-segmentation-security-0002": f"{zoo.ISS2}.xml",
+        "selfie-segmentation": _index_url(),
+    }
+
+
+@dataclass(frozen=True)
+class ZooStatus:
+    """One zoo model as the picker lists it."""
+
+    name: str
+    task: str
+    summary: str
+    licence: str
+    state: str  # "cached" | "downloadable" | "unavailable"
+    reason: str
+
+
+def is_cached(name: str) -> bool:
+    """True when the cache holds the files the model needs (no network needed to use it)."""
+    root = cache_dir()
+    return any(all((root / f).is_file() for f in files) for files in CACHE_FILES[name])
+
+
+def _in_mirror(name: str) -> Path | None:
+    mirror = os.environ.get("SEGWB_ZOO_MIRROR")
+    if not mirror:
+        return None
+    folder = Path(mirror).expanduser()
+    files = [folder / Path(f).name for f in MIRROR_FILES[name]]
+    return folder if all(f.is_file() for f in files) else None
+
+
+def probe(url: str, timeout: float = 3.0) -> str | None:
+    """None when the host answers (any HTTP status, even 404, proves it is reachable), else why not."""
+    request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "segwb"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return None
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return None if exc.code < 500 else f"{urlparse(url).netloc} answered HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"cannot reach {urlparse(url).netloc} ({reason})"
+
+
+def status(name: str, check_network: bool = False, timeout: float = 3.0,
+           urls: dict[str, str] | None = None) -> ZooStatus:
+    """The state of zoo model ``name``; with ``check_network`` an unreachable source makes it unavailable."""
+    entry = zoo.entry(name)
+    base = dict(name=name, task=entry.task, summary=entry.summary, licence=entry.licence)
+    if is_cached(name):
+        return ZooStatus(**base, state="cached", reason=f"in the cache {cache_dir()}")
+    mirror = _in_mirror(name)
+    if mirror is not None:
+        return ZooStatus(**base, state="downloadable", reason=f"copied from the mirror folder {mirror} on first use")
+    url = (urls or probe_urls())[name]
+    host = urlparse(url).netloc
+    if not check_network:
+        return ZooStatus(**base, state="downloadable", reason=f"not cached; fetched from {host} on first use (not checked yet)")
+    problem = probe(url, timeout)
+    if problem:
+        return ZooStatus(**base, state="unavailable", reason=f"not cached and {problem}; place its files in "
+                                                             f"$SEGWB_ZOO_MIRROR or {cache_dir()}")
+    return ZooStatus(**base, state="downloadable", reason=f"not cached; {host} is reachable, fetched on first use")
+
+
+def zoo_status(check_network: bool = False, timeout: float = 3.0, urls: dict[str, str] | None = None) -> list[ZooStatus]:
+    """Every zoo model's status, in the zoo's order."""
+    return [status(name, check_network, timeout, urls) for name in zoo.ENTRIES]
