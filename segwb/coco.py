@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pycocotools import mask as mask_utils
 
 from .errors import DatasetError
 
@@ -43,27 +44,41 @@ def read_instances(path: Path) -> dict[str, Any]:
         categories = [{"id": int(c["id"]), "name": str(c["name"])} for c in data["categories"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetError(f"COCO images need id, file_name, width, height and categories id, name ({exc!r})", path) from exc
-    image_ids, category_ids = {i["id"] for i in images}, {c["id"] for c in categories}
+    sizes, category_ids = {i["id"]: (i["height"], i["width"]) for i in images}, {c["id"] for c in categories}
     kept, problems = [], {"unknown image": 0, "unknown category": 0, "empty or invalid segmentation": 0}
     for n, ann in enumerate(data["annotations"]):
-        if not isinstance(ann, dict) or ann.get("image_id") not in image_ids:
+        if not isinstance(ann, dict) or ann.get("image_id") not in sizes:
             problems["unknown image"] += 1
         elif ann.get("category_id") not in category_ids:
             problems["unknown category"] += 1
-        elif not _valid_segmentation(ann.get("segmentation")):
+        elif (rle := _segmentation_rle(ann.get("segmentation"), sizes[ann["image_id"]])) is None:
             problems["empty or invalid segmentation"] += 1
         else:
-            kept.append({**ann, "id": ann.get("id", n + 1), "iscrowd": int(ann.get("iscrowd", 0))})
+            # Some exporters omit area and bbox; COCOeval needs both, so derive them from the mask.
+            kept.append({"area": float(mask_utils.area(rle)), "bbox": mask_utils.toBbox(rle).tolist(), **ann,
+                         "id": ann.get("id", n + 1), "iscrowd": int(ann.get("iscrowd", 0))})
     for what, count in problems.items():
         if count:
             log.warning("%s: dropped %d annotations with %s", path, count, what)
     return {"images": images, "categories": categories, "annotations": kept}
 
 
-def _valid_segmentation(seg: Any) -> bool:
-    if isinstance(seg, list):  # polygons: at least one with 3 points
-        return any(isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 for p in seg)
-    return isinstance(seg, dict) and "counts" in seg and "size" in seg
+def _segmentation_rle(seg: Any, size: tuple[int, int]) -> dict[str, Any] | None:
+    """The annotation's mask as one RLE, or None when it is empty, malformed or sized for another image."""
+    h, w = size
+    if isinstance(seg, list):
+        polygons = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)]
+        if not polygons or len(polygons) != len(seg):
+            return None
+        return mask_utils.merge(mask_utils.frPyObjects(polygons, h, w))
+    if not (isinstance(seg, dict) and "counts" in seg and isinstance(seg.get("size"), list) and list(seg["size"]) == [h, w]):
+        return None
+    try:
+        return mask_utils.frPyObjects(seg, h, w) if isinstance(seg["counts"], list) else \
+            {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"]}
+    except (TypeError, ValueError):
+        return None
 
 
 def normalise(name: str) -> str:

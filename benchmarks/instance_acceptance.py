@@ -1,0 +1,75 @@
+"""Issue acceptance for the instance tutorial on the YOLO26n-seg fixture: wall time, speedup, matches, mask AP, peak RSS.
+
+Usage: python benchmarks/instance_acceptance.py [--out FILE] [--bench-seconds S]
+Runs `segwb tutorial instance` from scratch (fresh project) on coco96-coco in a child process and writes a JSON summary.
+The fixture needs no model card: its outputs identify an end-to-end YOLO-seg export (RGB 0..1, letterbox 114).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from segwb.storage import read_json, write_json
+
+TARGETS = {"wall_seconds_max": 240, "speedup_min": 1.8, "matches_over_parent_min": 0.75, "mask_ap_drop_max_points": 3.0}
+
+
+def main() -> int:
+    fixtures = Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/instance_acceptance.json"))
+    parser.add_argument("--bench-seconds", default="10")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        cmd = [str(Path(sys.executable).with_name("segwb")), "tutorial", "instance",
+               "--model", str(fixtures / "models/yolo26n-seg-coco-320/yolo26n-seg.xml"),
+               "--dataset", str(fixtures / "datasets/coco96-coco"), "--out", str(project),
+               "--bench-seconds", args.bench_seconds]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        wall = time.perf_counter() - start
+        report = read_json(project / "report.json")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    perf, comp, gt = report["performance"], report["comparison"], report["ground_truth"]
+    measured = {
+        "wall_seconds": wall,
+        "speedup": perf["speedup"],
+        "parent_f32_fps": perf["parent"]["fps"],
+        "parent_default_fps": perf["parent_default"]["fps"],
+        "optimized_fps": perf["optimized"]["fps"],
+        "optimized_precision": perf["optimized_precision"],
+        "optimized_fps_by_hint": {k: v["fps"] for k, v in perf["optimized_runs"].items()},
+        "parent_detections": comp["parent_detections"], "optimized_detections": comp["optimized_detections"],
+        "matches": comp["matches"], "matches_over_parent": comp["matches_over_parent"],
+        "matches_over_optimized": comp["matches_over_optimized"],
+        "mean_average_precision": comp["mean_average_precision"],
+        "mask_ap_parent": gt["parent"]["mask_ap"], "mask_ap_optimized": gt["optimized"]["mask_ap"],
+        "mask_ap50_parent": gt["parent"]["mask_ap50"], "mask_ap50_optimized": gt["optimized"]["mask_ap50"],
+        "box_ap_parent": gt["parent"]["box_ap"], "box_ap_optimized": gt["optimized"]["box_ap"],
+        "mask_ap_drop_points": 100 * (gt["parent"]["mask_ap"] - gt["optimized"]["mask_ap"]),
+        "quantize_seconds": report["optimized"]["seconds"],
+        "peak_rss_mib": peak_kib / 1024,
+    }
+    met = {
+        "wall_seconds_max": wall <= TARGETS["wall_seconds_max"],
+        "speedup_min": measured["speedup"] >= TARGETS["speedup_min"],
+        "matches_over_parent_min": measured["matches_over_parent"] >= TARGETS["matches_over_parent_min"],
+        "mask_ap_drop_max_points": measured["mask_ap_drop_points"] <= TARGETS["mask_ap_drop_max_points"],
+    }
+    write_json(args.out, {"command": " ".join(cmd), "measured": measured, "targets": TARGETS, "met": met})
+    for k, v in measured.items():
+        print(f"{k:24} {v:.4f}" if isinstance(v, float) else f"{k:24} {v}")
+    print(f"targets met: {met}\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
