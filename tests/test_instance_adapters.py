@@ -178,3 +178,31 @@ def test_box_warp_equals_resizing_the_whole_prototype() -> None:
     box = np.zeros_like(plain)
     box[int(np.ceil(y1 - 0.5)):int(np.ceil(y2 - 0.5)), int(np.ceil(x1 - 0.5)):int(np.ceil(x2 - 0.5))] = True
     assert _iou(_mask(found, 0), plain & box) > 0.98
+
+
+def test_mask_rcnn_ir_through_prediction(tmp_path: Path) -> None:
+    """An IR with Open Model Zoo's Mask R-CNN signature, imported with the zoo entry's card, predicted on a photo:
+    boxes come back in original pixels (fit_pad, right/bottom padding), labels and scores as the model gave them."""
+    import cv2
+
+    from segwb.datasets import open_dataset
+    from segwb.instance_tutorial import image_table, predict_instances
+    from segwb.predict import compile_model
+    from segwb.zoo import ENTRIES
+
+    boxes = np.float32([[8, 4, 24, 20, 0.97], [0, 0, 47, 31, 0.4], [1, 1, 2, 2, 0.01]])
+    heatmaps = np.ones((3, 28, 28), np.float32)
+    xml = tmp_path / "rcnn" / "model.xml"
+    save_ir(mask_rcnn_model(boxes, np.int32([15, 0, 3]), heatmaps), xml)
+    card_fields = {**ENTRIES["instance-segmentation-security-0002"].card, "input_size": [32, 48]}
+    _, card = describe(xml, None, card_fields)
+    assert (card.adapter, card.color_order, card.resize) == ("mask_rcnn", "BGR", "fit_pad")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "p.png"), np.full((64, 96, 3), 90, np.uint8))  # scale 0.5 into 32x48
+    images = image_table(open_dataset(photos))
+    results = predict_instances(compile_model(xml, "f32"), card, images, {15: 16}, 0.1, 100)
+    assert [(r["class_id"], r["category_id"]) for r in results] == [(15, 16), (0, -1)]
+    assert results[0]["score"] == pytest.approx(0.97)
+    assert results[0]["bbox"] == pytest.approx([16, 8, 32, 32])
+    assert results[1]["bbox"] == pytest.approx([0, 0, 94, 62])
