@@ -39,7 +39,7 @@ th.sortable{cursor:pointer;background:#f3f3f3;user-select:none}th.sortable:hover
 td.num{text-align:right;font-variant-numeric:tabular-nums}tr.sel{background:#fff3c4}
 tbody tr{cursor:pointer}.speedup{font-size:2.4em;font-weight:700;color:#0b6e2e}
 .note{color:#555;font-size:.9em}.controls{margin:.6em 0}.controls>*{margin-right:1em}
-#viewer img{max-width:100%;border:1px solid #ccc}.grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.4fr);gap:1.5em}
+#viewer img{max-width:100%;border:1px solid #ccc}.tablebox{overflow-x:auto}.grid{display:grid;grid-template-columns:minmax(0,auto) minmax(520px,1fr);gap:1.5em}
 """
 
 SCRIPT = """
@@ -191,7 +191,7 @@ The parent's default precision on this CPU is shown too: it is what you get with
 <label><input type=radio name=mode value=advanced> Advanced</label>
 <label>{html.escape(dict(VIEWS[task]['basic'])[VIEWS[task]['value']['basic']])} ≤ <input id=max type=number step=0.01 min=0 max=1 style="width:5em"></label>
 <label>image <input id=text type=text style="width:8em"></label></div>
-<table id=table></table>
+<div class=tablebox><table id=table></table></div>
 <div class=controls><button id=prev>previous</button><span id=pageinfo></span><button id=next>next</button></div>
 </div><div id=viewer></div></div>
 <h2>Against the ground truth</h2>
