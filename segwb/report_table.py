@@ -40,7 +40,7 @@ COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
         Column("optimized_detections", "Optimized Model Detections (A)", digits=0),
         Column("parent_detections", "Parent Model Detections (B)", digits=0),
         Column("matches", "Matches between A and B", digits=0),
-        Column("unmatched", "Unmatched (A + B − 2 × Matches)", digits=0),
+        Column("agreement", "Agreement (2 × Matches / (A + B))"),
     ),
     ("instance", "advanced"): (
         Column("image", "Image Name", numeric=False),
@@ -54,11 +54,11 @@ COLUMNS: dict[tuple[str, str], tuple[Column, ...]] = {
     ),
 }
 
-# Worst first, as the dashboard opens: lowest agreement / AP first, or the most unmatched instances first.
+# Worst first, as the dashboard opens: the lowest result, agreement or AP first.
 DEFAULT_SORT: dict[tuple[str, str], tuple[str, bool]] = {
     ("semantic", "basic"): ("average_result", False),
     ("semantic", "advanced"): ("result", False),
-    ("instance", "basic"): ("unmatched", True),
+    ("instance", "basic"): ("agreement", False),
     ("instance", "advanced"): ("average_precision", False),
 }
 
@@ -72,11 +72,13 @@ def columns(task: str, mode: str) -> tuple[Column, ...]:
 
 
 def table_rows(report: dict[str, Any], mode: str) -> list[dict[str, Any]]:
-    """The rows of ``report.json``'s comparison in ``mode``; instance basic rows get their unmatched count."""
+    """The rows of ``report.json``'s comparison in ``mode`` (copies: the table never changes the report)."""
     rows = [dict(r) for r in report["comparison"][mode]]
     if report["task"] == "instance" and mode == "basic":
-        for r in rows:
-            r["unmatched"] = r["optimized_detections"] + r["parent_detections"] - 2 * r["matches"]
+        for r in rows:  # reports written before the instance tutorial stored it: the same definition
+            if "agreement" not in r:
+                a, b, m = r["optimized_detections"], r["parent_detections"], r["matches"]
+                r["agreement"] = 2 * m / (a + b) if a + b else None
     return rows
 
 

@@ -186,7 +186,10 @@ def summarize_dataset(source: str | Path, split: str | None = None) -> DatasetSu
     """Open a dataset with :func:`segwb.datasets.open_dataset` and describe its layout; errors are one line."""
     dataset = open_dataset(source, split)
     layout, note = dataset.layout, ""
-    if layout == "images" and coco_annotations(Path(dataset.root)):
+    if layout == "coco":
+        file = getattr(dataset, "annotation_file", None)
+        note = f"annotations {Path(file).name if file else 'found'}: COCO mask AP is reported too"
+    elif layout == "images" and coco_annotations(Path(dataset.root)):
         layout = "coco"
         found = ", ".join(p.name for p in coco_annotations(Path(dataset.root)))
         note = f"annotations {found} (used by the instance tutorial)"

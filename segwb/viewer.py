@@ -105,7 +105,7 @@ def semantic_panels(project_root: Path, ref: ImageRef, opacity: float = 0.5, hid
     considered = np.count_nonzero(p_on | o_on)
     present = sorted(set(np.unique(parent).tolist()) | set(np.unique(optimized).tolist()))
     return Panels(_paint(photo, p, p_on, opacity), _paint(photo, o, o_on, opacity), grey, present,
-                  np.count_nonzero(differ) / considered if considered else None)
+                  float(np.count_nonzero(differ) / considered) if considered else None)
 
 
 # --- instance reports ------------------------------------------------------------------------------

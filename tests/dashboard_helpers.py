@@ -1,0 +1,173 @@
+"""Helpers for the dashboard tests: small datasets and models (fixtures when SEGWB_FIXTURES is set), a Voila server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEEPLAB_CARD = "color_order: RGB\nresize: fit_pad\npad_value: 0\n"  # the README's card for the deeplabv3 fixture
+FIXTURE_PHOTOS = 3
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A model (+ card) and dataset for a tutorial run with small settings, and where they came from."""
+
+    model: Path
+    card: Path | None
+    dataset: str
+    source: str  # "fixtures" or "tiny"
+
+
+def small_setup(tmp: Path) -> Setup:
+    """The deeplabv3 fixture on three fixture photos when SEGWB_FIXTURES is set, else a tiny model on the embedded photos.
+
+    Photos are copied into ``tmp`` (never into the repository); the fixture model is used in place.
+    """
+    root = os.environ.get("SEGWB_FIXTURES")
+    model_dir = Path(root) / "models" / "deeplabv3-mnv2-voc-513" if root else None
+    if model_dir is not None and (model_dir / "deeplabv3.xml").is_file():
+        photos = tmp / "photos"
+        photos.mkdir(parents=True, exist_ok=True)
+        for src in sorted((Path(root) / "datasets" / "coco96-images").glob("*.jpg"))[:FIXTURE_PHOTOS]:
+            shutil.copy(src, photos / src.name)
+        card = tmp / "deeplabv3-card.yml"
+        card.write_text(DEEPLAB_CARD)
+        return Setup(model_dir / "deeplabv3.xml", card, str(photos), "fixtures")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tiny_models import write_model
+
+    return Setup(write_model(tmp / "tiny", "class_map"), None, "embedded", "tiny")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VoilaServer:
+    """``voila notebooks/dashboard.ipynb`` on a free 127.0.0.1 port, run from the repository (so voila.json applies)."""
+
+    def __init__(self, env: dict[str, str], log: Path, notebook: str = "notebooks/dashboard.ipynb") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = open(log, "wb")
+        # A new session: Voila's kernels are its children, and the whole group is stopped by its id at the end.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "voila", notebook, f"--port={self.port}", "--no-browser", "--Voila.ip=127.0.0.1"],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"voila exited with code {self.process.returncode}; see {self.log.name}")
+            try:
+                urllib.request.urlopen(f"{self.url}api", timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # the server answers
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError(f"voila did not answer on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self.log.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+# Voila's lab template links Font Awesome from a CDN although its bundle already contains it; offline (as in tests)
+# those two requests fail. They are answered with an empty stylesheet so the console stays meaningful.
+CDN_FONT_AWESOME = "https://cdn.jsdelivr.net/npm/@fortawesome/**"
+
+
+def write_instance_project(root: Path) -> dict:
+    """A hand-made instance project (the instance tutorial's report contract): two photos, COCO-format results
+    with RLE masks, and report.json's comparison rows. Returns the report dict (also written to report.json)."""
+    import json
+
+    import cv2
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    photos = root / "photos"
+    photos.mkdir(parents=True, exist_ok=True)
+    images, results = [], {"parent": [], "optimized": []}
+
+    def rle(mask: np.ndarray) -> dict:
+        encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode()}
+
+    def det(image_id: int, class_id: int, score: float, box: tuple[int, int, int, int], h: int, w: int) -> dict:
+        x, y, bw, bh = box
+        mask = np.zeros((h, w), bool)
+        mask[y:y + bh, x:x + bw] = True
+        return {"image_id": image_id, "category_id": class_id + 1, "class_id": class_id, "score": score,
+                "bbox": [float(v) for v in box], "segmentation": rle(mask)}
+
+    for image_id, (name, h, w) in enumerate([("street.jpg", 60, 80), ("park.png", 50, 70)], start=1):
+        cv2.imwrite(str(photos / name), np.full((h, w, 3), 60 * image_id, np.uint8))
+        images.append({"image_id": image_id, "name": name, "key": Path(name).stem, "width": w, "height": h,
+                       "path": str(photos / name)})
+    results["parent"] += [det(1, 0, 0.95, (5, 5, 20, 30), 60, 80), det(1, 2, 0.85, (40, 10, 30, 20), 60, 80),
+                          det(2, 0, 0.90, (10, 10, 20, 20), 50, 70)]
+    results["optimized"] += [det(1, 0, 0.93, (6, 5, 20, 30), 60, 80), det(1, 2, 0.50, (40, 12, 30, 20), 60, 80),
+                             det(2, 0, 0.88, (12, 10, 20, 20), 50, 70), det(2, 16, 0.82, (40, 30, 20, 15), 50, 70)]
+    folder = root / "predictions"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "images.json").write_text(json.dumps(images))
+    for role, items in results.items():
+        (folder / f"{role}.json").write_text(json.dumps(items))
+    labels = ["person", "bicycle", "car"] + [f"class {i}" for i in range(3, 80)]
+    labels[16] = "dog"
+    report = {
+        "task": "instance", "model_choice": "model: hand-made", "segwb_version": "test",
+        "dataset": {"path": str(photos), "layout": "images", "images": 2, "annotated": False, "skipped": []},
+        "parent": {"path": "parent.xml", "card": {"labels": labels}},
+        "optimized": {"path": "optimized.xml", "digest": "x"},
+        "performance": {"parent": {"fps": 10.0, "latency_ms": {"median": 100.0, "average": 101.0, "min": 90.0, "max": 120.0},
+                                   "inference_precision": "f32", "properties": {}},
+                        "parent_default": None, "optimized": {"fps": 20.0, "latency_ms": {"median": 50.0, "average": 51.0,
+                                                                                              "min": 45.0, "max": 60.0},
+                                                               "inference_precision": "f32", "properties": {}},
+                        "optimized_runs": {}, "optimized_precision": "f32", "speedup": 2.0},
+        "comparison": {
+            "reference": "parent", "min_score": 0.1, "max_detections": 100, "iou_threshold": 0.5,
+            "matches_over_parent": 2 / 3, "matches_over_optimized": 0.5,
+            "basic": [{"image": "street.jpg", "optimized_detections": 2, "parent_detections": 2, "matches": 1,
+                       "agreement": 0.5, "overlay": "overlays/street.png"},
+                      {"image": "park.png", "optimized_detections": 2, "parent_detections": 1, "matches": 1,
+                       "overlay": "overlays/park.png"}],
+            "advanced": [{"image": "street.jpg", "class_id": 0, "class_name": "person", "optimized_detections": 1,
+                          "parent_detections": 1, "matches": 1, "average_precision": 1.0, "precision": 1.0},
+                         {"image": "street.jpg", "class_id": 2, "class_name": "car", "optimized_detections": 1,
+                          "parent_detections": 1, "matches": 0, "average_precision": 0.0, "precision": 0.0},
+                         {"image": "park.png", "class_id": 0, "class_name": "person", "optimized_detections": 1,
+                          "parent_detections": 1, "matches": 1, "average_precision": 1.0, "precision": 1.0},
+                         {"image": "park.png", "class_id": 16, "class_name": "dog", "optimized_detections": 1,
+                          "parent_detections": 0, "matches": 0, "average_precision": None, "precision": 0.0}],
+        },
+        "ground_truth": None,
+    }
+    (root / "report.json").write_text(json.dumps(report))
+    return report

@@ -1,0 +1,276 @@
+"""The Voila dashboard in a real Chromium: run the semantic tutorial, read the results, reload, bad input.
+
+Starts Voila on a free 127.0.0.1 port, drives Debian's Chromium with Playwright, fails on any error panel or
+browser console error, and saves screenshots under tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dashboard_helpers import CDN_FONT_AWESOME, CHROMIUM, CHROMIUM_ARGS, REPO, Setup, VoilaServer, small_setup
+
+playwright = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)", allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = REPO / "tests" / "artifacts"
+RUN_TIMEOUT_MS = 300_000
+
+
+class Browser:
+    """One page with its console errors collected."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.route(CDN_FONT_AWESOME, lambda route: route.fulfill(status=200, content_type="text/css", body=""))
+
+    def open(self, url: str) -> float:
+        """Load the dashboard; returns the seconds until its widgets are on the page."""
+        start = time.monotonic()
+        self.page.goto(url, timeout=120_000)
+        self.page.wait_for_selector(".segwb-dashboard", timeout=120_000)
+        return time.monotonic() - start
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name).click()
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
+
+    def cells(self, column: str) -> list[str]:
+        return self.page.locator(f'.segwb-table .segwb-cell[data-col="{column}"]').all_inner_texts()
+
+    def check_clean(self) -> None:
+        """No error panel on the page and nothing in the console."""
+        panels = self.page.locator(".segwb-error")
+        texts = [t for t in panels.all_inner_texts() if t.strip()]
+        assert not texts, f"error panel shown: {texts}"
+        assert not self.errors, self.errors
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    return small_setup(tmp_path_factory.mktemp("browser-data"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, setup: Setup) -> Iterator[VoilaServer]:
+    tmp = tmp_path_factory.mktemp("voila")
+    env = {**os.environ, "SEGWB_PROJECTS": str(tmp / "projects"), "SEGWB_CACHE": str(tmp / "cache"),
+           "SEGWB_DASHBOARD_MODEL": str(setup.model), "SEGWB_DASHBOARD_MODEL_CARD": str(setup.card or ""),
+           "SEGWB_DASHBOARD_DATASET": setup.dataset, "SEGWB_DASHBOARD_BENCH_SECONDS": "0.5",
+           "SEGWB_UPLOAD_LIMIT_MB": "1"}
+    env.pop("SEGWB_ZOO_MIRROR", None)
+    voila = VoilaServer(env, tmp / "voila.log")
+    try:
+        voila.wait_ready()
+        yield voila
+    finally:
+        voila.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator:
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser(chromium) -> Iterator[Browser]:
+    context = chromium.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        yield Browser(context.new_page())
+    finally:
+        context.close()
+
+
+BARS_DRAWN = """n => [...document.querySelectorAll('.segwb-performance rect.bar')]
+    .filter(r => r.getBBox().height > 0).length == 2 * n"""
+
+
+def _upload(page, selector: str, path: Path) -> None:
+    """Click an ipywidgets FileUpload button and pick ``path`` in the file chooser it opens."""
+    with page.expect_file_chooser() as chooser:
+        page.locator(selector).click()
+    chooser.value.set_files(str(path))
+
+
+def _floats(texts: list[str]) -> list[float]:
+    return [float(t) for t in texts if t != "N/A"]
+
+
+def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser, setup: Setup) -> None:
+    """Run all steps from the Optimize tab, then read the speedup, sort the table, open an overlay, go Advanced."""
+    page = browser.page
+    browser.open(server.url)
+    browser.shot("1-model-and-data")
+    browser.tab("Optimize (INT8)")
+    page.get_by_role("button", name="3. Accuracy report").click()
+    page.wait_for_selector('.segwb-status[data-state="running"]', timeout=30_000)
+    browser.shot("2-running")
+    page.wait_for_selector('.segwb-status[data-state="done"], .segwb-status[data-state="failed"]', timeout=RUN_TIMEOUT_MS)
+    browser.shot("3-optimize-done")
+    browser.check_clean()
+    assert page.locator(".segwb-quantized").inner_text().startswith("INT8 model ready")
+
+    browser.tab("Performance")
+    speedup = page.locator(".segwb-speedup").inner_text()
+    assert re.fullmatch(r"\d+\.\d\d× faster", speedup.strip()), speedup
+    assert float(page.locator(".segwb-speedup").get_attribute("data-speedup")) > 0
+    page.wait_for_function(BARS_DRAWN, arg=4, timeout=30_000)  # parent f32, parent default, INT8 under both hints
+    browser.shot("4-performance")
+
+    browser.tab("Accuracy report")
+    images = [t for t in browser.cells("image") if t]
+    expected = 6 if setup.source == "tiny" else 3
+    assert len(images) == expected, images
+    averages = _floats(browser.cells("average_result"))
+    assert averages == sorted(averages), "worst first by default"
+    page.locator(".segwb-sort", has_text="Pixel Agreement").click()
+    page.wait_for_selector(".segwb-sort:has-text('Pixel Agreement ▲')")
+    ascending = _floats(browser.cells("pixel_agreement"))
+    assert len(ascending) == expected and ascending == sorted(ascending)
+    page.locator(".segwb-sort", has_text="Pixel Agreement").click()
+    page.wait_for_selector(".segwb-sort:has-text('Pixel Agreement ▼')")
+    descending = _floats(browser.cells("pixel_agreement"))
+    assert descending == sorted(ascending, reverse=True)
+    browser.shot("5-report-sorted")
+
+    first = browser.cells("image")[0]
+    page.locator(".segwb-view").first.click()
+    page.wait_for_selector('[role=tab][aria-selected=true]:has-text("Visualize")', timeout=30_000)
+    page.wait_for_selector(f'.segwb-viewer .segwb-note:has-text("{first}")', timeout=30_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.segwb-overlay')].filter(i => i.complete && i.naturalWidth > 0).length == 3",
+        timeout=30_000)
+    widths = page.eval_on_selector_all("img.segwb-overlay", "els => els.map(e => e.naturalWidth)")
+    assert len(set(widths)) == 1 and widths[0] > 0, widths  # same zoom for the three panels
+    assert page.locator(".segwb-badge").count() >= 1
+    browser.shot("6-visualize")
+
+    browser.tab("Accuracy report")
+    page.get_by_role("radio", name="Advanced").or_(page.get_by_role("button", name="Advanced")).first.click()
+    page.wait_for_selector(".segwb-sort:has-text('Class Name')")
+    names = [t for t in browser.cells("class_name") if t]
+    assert names, "advanced rows"
+    results = _floats(browser.cells("result"))
+    assert results == sorted(results)
+    browser.shot("7-advanced")
+    browser.check_clean()
+
+
+def test_reload_shows_cached_results(server: VoilaServer, browser: Browser) -> None:
+    """A new visit (new kernel) shows the last run's report at once, read from the project folder."""
+    seconds = browser.open(server.url)
+    browser.tab("Accuracy report")
+    browser.page.wait_for_selector('.segwb-cell[data-col="image"]:not(:empty)', timeout=10_000)
+    browser.tab("Performance")
+    assert "faster" in browser.page.locator(".segwb-speedup").inner_text()
+    browser.shot("8-reloaded")
+    browser.check_clean()
+    print(f"reload to widgets on the page: {seconds:.1f} s")
+    assert seconds < 15, f"reload took {seconds:.1f} s"
+
+
+def test_bad_input_gives_a_message_and_the_app_stays_usable(server: VoilaServer, browser: Browser, setup: Setup,
+                                                            tmp_path: Path) -> None:
+    """A non-model file as model, an empty zip and an oversized upload as dataset: one clear line each."""
+    page = browser.page
+    browser.open(server.url)
+    not_a_model = tmp_path / "notes.txt"
+    not_a_model.write_text("not a model\n")
+    page.get_by_role("radio", name="My model file").check()
+    page.get_by_placeholder("/path/to/model.xml | .onnx | .tflite | .pb | SavedModel folder").fill(str(not_a_model))
+    page.get_by_role("button", name="Check model").click()
+    message = page.locator(".segwb-model-message .segwb-input-error")
+    message.wait_for(timeout=30_000)
+    assert "notes.txt" in message.inner_text() and "unsupported model format" in message.inner_text()
+
+    page.get_by_role("radio", name="Upload").check()
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+    _upload(page, ".segwb-dataset-upload", empty)
+    page.wait_for_selector(".segwb-dataset-message .segwb-input-error", timeout=30_000)
+    text = page.locator(".segwb-dataset-message").inner_text()
+    assert "empty.zip" in text and ("no images" in text or "empty" in text), text
+
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("photos/noise.png", os.urandom(int(1.5 * (1 << 20))))
+    _upload(page, ".segwb-dataset-upload", big)
+    page.wait_for_selector(".segwb-dataset-message:has-text('over the 1 MB limit')", timeout=30_000)
+    browser.shot("9-bad-input")
+
+    # still usable: the real model checks fine and its card is shown
+    page.get_by_placeholder("/path/to/model.xml | .onnx | .tflite | .pb | SavedModel folder").fill(str(setup.model))
+    page.get_by_role("button", name="Check model").click()
+    page.wait_for_selector(".segwb-model-message .segwb-ok", timeout=60_000)
+    assert page.locator(".segwb-card").count() == 1
+    browser.check_clean()
+
+
+def test_instance_tutorial_in_the_browser(tmp_path_factory: pytest.TempPathFactory, chromium) -> None:
+    """The instance tutorial on the YOLO fixture and three COCO photos: report, instance badges, threshold 0.8."""
+    root = os.environ.get("SEGWB_FIXTURES")
+    if not root:
+        pytest.skip("SEGWB_FIXTURES is not set: the browser instance run uses the YOLO fixture")
+    import shutil
+
+    tmp = tmp_path_factory.mktemp("voila-instance")
+    photos = tmp / "photos"
+    photos.mkdir()
+    for src in sorted((Path(root) / "datasets" / "coco96-images").glob("*.jpg"))[:3]:
+        shutil.copy(src, photos / src.name)
+    env = {**os.environ, "SEGWB_PROJECTS": str(tmp / "projects"), "SEGWB_CACHE": str(tmp / "cache"),
+           "SEGWB_DASHBOARD_TASK": "instance", "SEGWB_DASHBOARD_MODEL": str(Path(root) / "models/yolo26n-seg-coco-320/yolo26n-seg.xml"),
+           "SEGWB_DASHBOARD_DATASET": str(photos), "SEGWB_DASHBOARD_BENCH_SECONDS": "0.5"}
+    voila = VoilaServer(env, tmp / "voila.log")
+    context = chromium.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        voila.wait_ready()
+        browser = Browser(context.new_page())
+        page = browser.page
+        browser.open(voila.url)
+        browser.tab("Optimize (INT8)")
+        page.get_by_role("button", name="3. Accuracy report").click()
+        page.wait_for_selector('.segwb-status[data-state="done"], .segwb-status[data-state="failed"]', timeout=RUN_TIMEOUT_MS)
+        browser.check_clean()
+        browser.tab("Performance")
+        assert re.fullmatch(r"\d+\.\d\d× faster", page.locator(".segwb-speedup").inner_text().strip())
+        browser.tab("Accuracy report")
+        assert len([t for t in browser.cells("image") if t]) == 3
+        assert page.locator(".segwb-sort", has_text="Agreement").count() == 1
+        page.locator(".segwb-view").first.click()
+        page.wait_for_selector('[role=tab][aria-selected=true]:has-text("Visualize")', timeout=30_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('img.segwb-overlay')].filter(i => i.complete && i.naturalWidth > 0).length == 3",
+            timeout=30_000)
+        assert "Score ≥" in page.locator(".segwb-viewer").inner_text()
+        assert "0.80" in page.locator(".segwb-viewer").inner_text()
+        browser.shot("10-instance-visualize")
+        browser.tab("Accuracy report")
+        page.get_by_role("button", name="Advanced").or_(page.get_by_role("radio", name="Advanced")).first.click()
+        page.wait_for_selector(".segwb-sort:has-text('Predicted Class Average Precision')")
+        browser.shot("11-instance-advanced")
+        browser.check_clean()
+    finally:
+        context.close()
+        voila.stop()

@@ -1,0 +1,56 @@
+"""The three notebooks run top to bottom under nbval (--nbval-lax) with small settings from the environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard_helpers import REPO, small_setup
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = REPO / "notebooks"
+
+
+def _nbval(notebook: str, env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         str(NOTEBOOKS / notebook)],
+        cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_dashboard_notebook(tmp_path: Path) -> None:
+    """Loading the dashboard runs nothing heavy: no project is created, only the page is built."""
+    _nbval("dashboard.ipynb", {"SEGWB_PROJECTS": str(tmp_path / "projects")}, tmp_path)
+    assert not (tmp_path / "projects").exists() or not any((tmp_path / "projects").glob("semantic-*"))
+
+
+def test_semantic_notebook(tmp_path: Path) -> None:
+    setup = small_setup(tmp_path / "data")
+    out = tmp_path / "project"
+    _nbval("01-semantic-segmentation.ipynb", {
+        "SEGWB_NB_MODEL": str(setup.model), "SEGWB_NB_MODEL_CARD": str(setup.card or ""), "SEGWB_NB_DATASET": setup.dataset,
+        "SEGWB_NB_BENCH_SECONDS": "0.3", "SEGWB_NB_OUT": str(out)}, tmp_path)
+    assert (out / "report.json").is_file() and (out / "steps" / "benchmark.json").is_file()
+
+
+def test_instance_notebook(tmp_path: Path) -> None:
+    """On the YOLO fixture and three COCO photos (the tutorial's Mask R-CNN needs a download; tests use no network)."""
+    root = os.environ.get("SEGWB_FIXTURES")
+    if not root:
+        pytest.skip("SEGWB_FIXTURES is not set: the instance notebook runs on the YOLO fixture (.ci/run sets it)")
+    model = Path(root) / "models" / "yolo26n-seg-coco-320" / "yolo26n-seg.xml"
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for src in sorted((Path(root) / "datasets" / "coco96-images").glob("*.jpg"))[:3]:
+        shutil.copy(src, photos / src.name)
+    out = tmp_path / "project"
+    _nbval("02-instance-segmentation.ipynb", {
+        "SEGWB_NB_MODEL": str(model), "SEGWB_NB_DATASET": str(photos), "SEGWB_NB_BENCH_SECONDS": "0.3",
+        "SEGWB_NB_OUT": str(out)}, tmp_path)
+    assert (out / "report.json").is_file() and (out / "predictions" / "optimized.json").is_file()

@@ -1,0 +1,321 @@
+"""The Voila dashboard: Model & data → Optimize (INT8) → Performance → Accuracy report → Visualize → Next steps.
+
+Nothing heavy runs while the page loads: the last run's settings and its cached results (``report.json``,
+``steps/*.json`` in its project folder) are read back, and every long step runs from a button in a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from segwb import zoo
+from segwb.errors import SegwbError
+from segwb.pipeline import TutorialOptions
+from segwb.quantize import PRESETS, QuantizeSettings
+from segwb.storage import read_json, write_json
+
+from .common import escape, input_error_html, note_html, one_line, style
+from .performance import PerformanceView
+from .picker import ModelDataPicker
+from .runner import Task, TaskRunner
+from .table import ReportTable
+from .viewer import OverlayViewer
+
+REPO = Path(__file__).resolve().parents[1]
+TABS = ("Model & data", "Optimize (INT8)", "Performance", "Accuracy report", "Visualize", "Next steps")
+STEPS = {"quantize": "Optimize (INT8)", "benchmark": "Benchmark", "report": "Accuracy report"}
+
+
+def projects_root() -> Path:
+    """Where dashboard projects live: ``$SEGWB_PROJECTS`` or ``projects/dashboard`` in the repository."""
+    return Path(os.environ.get("SEGWB_PROJECTS") or REPO / "projects" / "dashboard")
+
+
+def project_folder(root: Path, task: str, model: str | None, card: str | None, overrides: dict[str, Any],
+                   dataset: str) -> Path:
+    """One folder per task, model and dataset; segwb's step cache handles changed settings inside it."""
+    spec = json.dumps([task, model, card, overrides, dataset], sort_keys=True, default=str)
+    digest = hashlib.sha256(spec.encode()).hexdigest()[:8]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{Path(model).stem if model else 'default'}-{Path(dataset).name}")[:60]
+    return root / f"{task}-{name}-{digest}"
+
+
+def tutorial_module(task: str) -> Any:
+    """``segwb.semantic_tutorial`` or ``segwb.instance_tutorial``."""
+    return importlib.import_module(f"segwb.{task}_tutorial")
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Dashboard:
+    """The whole app; ``widget`` is what the notebook displays."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root else projects_root()
+        self.state_file = self.root / "dashboard-state.json"
+        self.runner = TaskRunner(estimate=self._estimate)
+        self.picker = ModelDataPicker(self.root / "uploads", fetch=self.fetch)
+        self.performance = PerformanceView()
+        self.viewer = OverlayViewer()
+        self.table = ReportTable(on_select=self._open_in_viewer)
+        self.project: Path | None = None
+        # Optimize tab: the Workbench's INT8 settings, and the run buttons
+        self.preset = w.Dropdown(options=[("Performance (symmetric)", "performance"), ("Mixed (asymmetric activations)", "mixed")],
+                                 value="performance", description="Preset")
+        assert set(PRESETS) == {"performance", "mixed"}
+        self.subset = w.Text(value=os.environ.get("SEGWB_DASHBOARD_SUBSET", "100%"), description="Subset size",
+                             placeholder="300 or 50%")
+        self.fast_bias = w.Checkbox(value=True, description="Fast bias correction", indent=False)
+        self.ignored = w.Text(description="Ignore layers", style={"description_width": "initial"}, placeholder="names, comma-separated (ignored scope)",
+                              layout=w.Layout(width="560px"))
+        self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
+                                                step=0.5, description="Benchmark seconds per configuration", style={"description_width": "initial"})
+        self.no_bf16 = w.Checkbox(value=False, description="Skip the default-precision (bf16) runs", indent=False)
+        self.buttons = {until: w.Button(description=f"{i}. {label}", button_style="primary" if until == "report" else "",
+                                        layout=w.Layout(width="220px"))
+                        for i, (until, label) in enumerate(STEPS.items(), start=1)}
+        for until, button in self.buttons.items():
+            button.add_class(f"segwb-run-{until}")
+            button.on_click(lambda _, u=until: self.run_step(u))
+        self.runner.on_busy(self._busy)
+        self.optimize_info = w.HTML("")
+        self.form_message = w.HTML("")
+        self.report_summary = w.HTML(note_html("No report yet."))
+        self.next_steps = w.HTML("")
+        self.project_label = w.HTML("")
+        self.tabs = w.Tab(children=[
+            self.picker.widget,
+            w.VBox([w.HTML(note_html("NNCF post-training quantization (the Workbench's Default method). Each step is "
+                                     "cached in the project folder: running a later step runs any missing earlier one.")),
+                    w.HBox([self.preset, self.subset]), w.HBox([self.fast_bias, self.no_bf16]), self.ignored,
+                    self.bench_seconds, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info]),
+            self.performance.widget,
+            w.VBox([self.report_summary, self.table.widget]),
+            self.viewer.widget,
+            self.next_steps,
+        ], titles=TABS)
+        self.performance.set_visible(False)
+        self.tabs.observe(lambda ch: self.performance.set_visible(ch["new"] == TABS.index("Performance")), "selected_index")
+        self.widget = w.VBox([style(), self.project_label, self.runner.widget, self.tabs])
+        self.widget.add_class("segwb-dashboard")
+        self._restore()
+
+    # --- settings --------------------------------------------------------------------------------
+
+    def _defaults_from_environment(self) -> dict[str, Any]:
+        """Small settings for tests and demos: SEGWB_DASHBOARD_MODEL / _MODEL_CARD / _DATASET / _TASK."""
+        state: dict[str, Any] = {}
+        model = os.environ.get("SEGWB_DASHBOARD_MODEL")
+        if model:
+            state.update(model_source="zoo", zoo_model=model) if model in zoo.ENTRIES else \
+                state.update(model_source="file", model_path=model, card_path=os.environ.get("SEGWB_DASHBOARD_MODEL_CARD", ""))
+        dataset = os.environ.get("SEGWB_DASHBOARD_DATASET")
+        if dataset:
+            state.update(dataset_source="embedded") if dataset == "embedded" else \
+                state.update(dataset_source="folder", dataset_path=dataset)
+        if os.environ.get("SEGWB_DASHBOARD_TASK"):
+            state["task"] = os.environ["SEGWB_DASHBOARD_TASK"]
+        return state
+
+    def options(self) -> TutorialOptions:
+        """TutorialOptions from the form; a bad value raises SegwbError with a one-line message."""
+        model, card, overrides = self.picker.model_spec()
+        dataset = self.picker.dataset_spec()
+        ignored = tuple(n.strip() for n in self.ignored.value.split(",") if n.strip())
+        settings = QuantizeSettings(preset=self.preset.value, subset=self.subset.value.strip() or "100%",
+                                    fast_bias_correction=self.fast_bias.value, ignored_names=ignored)
+        from segwb.quantize import subset_size
+
+        subset_size(settings.subset, 1)  # checks the syntax now, not after the model was imported
+        self.project = project_folder(self.root, self.picker.task.value, model, card, overrides, dataset)
+        return TutorialOptions(out=self.project, model=model, model_card=card, card_overrides=overrides, dataset=dataset,
+                               quantize=settings, bench_seconds=float(self.bench_seconds.value), no_bf16=self.no_bf16.value)
+
+    def state(self) -> dict[str, Any]:
+        return {"picker": self.picker.state(), "preset": self.preset.value, "subset": self.subset.value,
+                "fast_bias": self.fast_bias.value, "ignored": self.ignored.value,
+                "bench_seconds": self.bench_seconds.value, "no_bf16": self.no_bf16.value,
+                "project": str(self.project) if self.project else None}
+
+    def _restore(self) -> None:
+        """Last run's settings (else the environment's defaults), and its cached results at once."""
+        saved: dict[str, Any] = {}
+        if self.state_file.is_file():
+            try:
+                saved = read_json(self.state_file)
+            except (OSError, ValueError):
+                saved = {}
+        self.picker.restore(saved.get("picker") or self._defaults_from_environment())
+        for key, widget in (("preset", self.preset), ("subset", self.subset), ("fast_bias", self.fast_bias),
+                            ("ignored", self.ignored), ("bench_seconds", self.bench_seconds), ("no_bf16", self.no_bf16)):
+            if key in saved:
+                widget.value = saved[key]
+        try:
+            self.options()
+        except SegwbError:
+            self.project = None
+        self.load_results()
+
+    # --- running ---------------------------------------------------------------------------------
+
+    def _estimate(self, phase: str) -> float | None:
+        """Expected seconds of an opaque phase: a benchmark run lasts its duration plus compiling."""
+        return float(self.bench_seconds.value) + 2.0 if phase.startswith("benchmark") else None
+
+    def _busy(self, busy: bool) -> None:
+        for button in (*self.buttons.values(), self.picker.fetch_button):
+            button.disabled = busy
+
+    def run_step(self, until: str) -> bool:
+        """Start ``until`` ("quantize", "benchmark" or "report") in the background; False if it could not start."""
+        try:
+            options = self.options()
+            module = tutorial_module(self.picker.task.value)
+        except (SegwbError, ImportError) as exc:
+            self.form_message.value = input_error_html(one_line(exc))
+            return False
+        self.form_message.value = ""
+        write_json(self.state_file, self.state())
+        self.project_label.value = note_html(f"Project folder: {options.out}")
+
+        def work(task: Task) -> Path:
+            return module.run(options, progress=task.progress, cancel=task.cancel, until=until)
+
+        return self.runner.start(STEPS[until], work, on_finish=self.load_results)
+
+    def fetch(self, name: str) -> None:
+        """Download a zoo model into the cache (not cancellable: the download is checksummed as a whole)."""
+        def work(task: Task) -> Path:
+            path, _ = zoo.obtain(name)
+            return path
+
+        self.runner.start(f"Fetch {name}", work, on_done=lambda _: self.picker.refresh_zoo(), cancellable=False)
+
+    # --- showing results -------------------------------------------------------------------------
+
+    def load_results(self) -> None:
+        """Show whatever the project folder holds: quantize and benchmark records, the report."""
+        project = self.project
+        if project is None:
+            return
+        self.project_label.value = note_html(f"Project folder: {project}")
+        steps = project / "steps"
+        quantized = _record(steps / "quantize.json")
+        measured = _record(steps / "benchmark.json")
+        report = _record(project / "report.json", whole=True)
+        self.optimize_info.value = _quantize_html(quantized) if quantized else ""
+        performance = report["performance"] if report else measured
+        if report and quantized and report["optimized"].get("digest") != quantized.get("digest"):
+            report_note = note_html("This report is from an earlier INT8 model: create the accuracy report again.")
+        else:
+            report_note = ""
+        if measured and (not report or measured.get("parent", {}).get("fps") != report["performance"]["parent"]["fps"]):
+            performance = measured  # a newer benchmark than the report's
+        self.performance.show(performance)
+        self.report_summary.value = (_summary_html(report) + report_note) if report else note_html("No report yet.")
+        self.table.show(report)
+        self.viewer.show(report, project if report else None)
+        self.next_steps.value = _next_steps_html(self, report)
+
+    def _open_in_viewer(self, image: str) -> None:
+        self.viewer.open(image)
+        self.tabs.selected_index = TABS.index("Visualize")
+
+
+def _record(path: Path, whole: bool = False) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return data if whole else data.get("result")
+
+
+def _quantize_html(q: dict[str, Any]) -> str:
+    return (f'<p class="segwb-quantized">INT8 model ready: {q["subset_size"]} calibration images, '
+            f'{q["seconds"]:.1f} s, weights {q["size_before"] / 1e6:.1f} MB → {q["size_after"] / 1e6:.1f} MB; '
+            f'settings {escape(json.dumps(q["settings"]))}.</p>')
+
+
+def _summary_html(report: dict[str, Any]) -> str:
+    comp, gt, ds = report["comparison"], report.get("ground_truth"), report["dataset"]
+    lines = [f"{escape(report.get('model_choice', ''))}. Dataset {escape(ds['path'])} ({escape(ds['layout'])}, {ds['images']} images)."]
+    if report["task"] == "semantic":
+        avg, agree = comp.get("mean_average_result"), comp.get("mean_pixel_agreement")
+        lines.append(f"Reference: the parent model's predictions. Mean Optimized Model Average Result "
+                     f"<b>{'N/A' if avg is None else f'{avg:.4f}'}</b>, mean pixel agreement "
+                     f"<b>{'N/A' if agree is None else f'{100 * agree:.2f} %'}</b>.")
+        if gt:
+            lines.append(f"Against the annotations ({gt['images']} images): mean IoU parent "
+                         f"<b>{100 * gt['parent']['mean_iou']:.2f} %</b>, optimized <b>{100 * gt['optimized']['mean_iou']:.2f} %</b>.")
+        lines.append("Per image and class: IoU over pixels, for classes present in either map; not rounded before "
+                     "averaging. Rows are worst first; click a header to sort, View to open the image.")
+    else:
+        lines.append(f"Reference: the parent model's detections (score ≥ {comp.get('min_score')}); matches by mask IoU ≥ "
+                     f"{comp.get('iou_threshold', 0.5)}, strictly one-to-one. Matches over parent "
+                     f"<b>{_fmt(comp.get('matches_over_parent'))}</b>, over optimized "
+                     f"<b>{_fmt(comp.get('matches_over_optimized'))}</b>; mean Predicted Class Average Precision "
+                     f"<b>{_fmt(comp.get('mean_average_precision'))}</b>.")
+        if gt:
+            lines.append(f"Against the annotations ({gt['images']} images): mask AP parent "
+                         f"<b>{_fmt(gt['parent']['mask_ap'], 100)} %</b>, optimized <b>{_fmt(gt['optimized']['mask_ap'], 100)} %</b>; "
+                         f"box AP parent {_fmt(gt['parent'].get('box_ap'), 100)} %, optimized {_fmt(gt['optimized'].get('box_ap'), 100)} %.")
+        lines.append("Basic: per image, A = optimized instances, B = parent instances, Matches; Advanced: per image and "
+                     "class where A > 0, with the class's average precision (N/A when the parent has none) and precision "
+                     "= Matches / A. Rows are worst first.")
+    return '<div class="segwb-report-summary">' + "<br>".join(lines) + "</div>"
+
+
+def _fmt(value: float | None, factor: float = 1.0) -> str:
+    return "N/A" if value is None else (f"{factor * value:.2f}" if factor != 1.0 else f"{value:.4f}")
+
+
+def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
+    try:
+        options = app.options()
+    except SegwbError as exc:
+        return input_error_html(one_line(exc))
+    args = ["segwb", "tutorial", app.picker.task.value]
+    if options.model:
+        args += ["--model", options.model]
+    if options.model_card:
+        args += ["--model-card", options.model_card]
+    args += ["--dataset", options.dataset, "--out", str(options.out), "--preset", options.quantize.preset,
+             "--subset-size", options.quantize.subset, "--bench-seconds", f"{options.bench_seconds:g}"]
+    if options.no_bf16:
+        args.append("--no-bf16")
+    parts = [f"<h3>Reproduce this run from a terminal</h3><pre>{escape(shlex.join(args))}</pre>"]
+    if options.card_overrides:
+        parts.append(note_html("Model card fields from the form: pass them as flags (e.g. --color-order) or in a card YAML."))
+    if report:
+        parts.append(f"<h3>Files</h3><ul><li>INT8 model (OpenVINO IR): <code>{escape(report['optimized']['path'])}</code></li>"
+                     f"<li>Standalone report page: <code>{escape(str(Path(options.out) / 'report.html'))}</code></li>"
+                     f"<li>Report data: <code>{escape(str(Path(options.out) / 'report.json'))}</code></li></ul>")
+        speedup = report["performance"]["speedup"]
+        hints = []
+        if speedup < 1.2:
+            hints.append("The INT8 model is barely faster: see which layers still run in floating point, and measure "
+                         "with a longer benchmark (Benchmark seconds) before deciding.")
+        comp = report["comparison"]
+        if report["task"] == "semantic" and (comp.get("mean_average_result") or 1) < 0.9:
+            hints.append("Accuracy dropped: try the Mixed preset, or keep the worst layers in floating point with "
+                         "Ignore layers (the ignored scope).")
+        hints.append("Deploy: the IR pair above runs with OpenVINO Runtime on any supported CPU; compile it with the "
+                     "precision hint shown in the Performance tab to get the measured speed.")
+        parts.append("<h3>What to try next</h3><ul>" + "".join(f"<li>{escape(h)}</li>" for h in hints) + "</ul>")
+    return "".join(parts)
