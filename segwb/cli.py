@@ -81,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
                        ("benchmark", "…and measure parent and INT8 throughput"),
                        ("compare", "…and write the parent-vs-optimized report (all steps; cached steps are reused)")):
         _run_flags(sub.add_parser(name, help=text), None)
+    perf = sub.add_parser("compare-performance", help="per-layer profile of two models: summary, precisions, kernels, findings")
+    perf.add_argument("--project", type=Path, help="A = the project's parent at f32, B = its INT8 model at its benchmarked precision")
+    perf.add_argument("--a", type=Path, metavar="XML", help="model A (IR), instead of --project")
+    perf.add_argument("--b", type=Path, metavar="XML", help="model B (IR), instead of --project")
+    perf.add_argument("--a-precision", default="f32", help="f32, bf16 or default (default f32)")
+    perf.add_argument("--b-precision", default="default", help="f32, bf16 or default (default: default)")
+    perf.add_argument("--inferences", type=int, default=50, help="inferences averaged per model (default 50)")
+    perf.add_argument("--out", type=Path, help="folder for performance-comparison.json/.html (default: the project, else .)")
     fetch = sub.add_parser("fetch", help="download a zoo model into the cache")
     fetch.add_argument("name", nargs="?", help="zoo model (default: the semantic tutorial's default)")
     sub.add_parser("zoo", help="list the zoo models")
@@ -153,6 +161,43 @@ def _summary(report: dict[str, Any], path: Path) -> str:
     return "\n".join(lines)
 
 
+def _compare_performance(args: argparse.Namespace) -> int:
+    from .kernel_compare import compare_models
+    from .performance_html import write_performance_html
+    from .project import Project
+    from .storage import read_json, write_json
+
+    if args.project:
+        project = Project(args.project)
+        for xml in (project.parent_xml, project.optimized_xml):
+            if not xml.is_file():
+                raise SegwbError(f"{args.project}: no {xml.relative_to(project.root)}; run `segwb quantize` on it first")
+        a, b, a_precision = project.parent_xml, project.optimized_xml, "f32"
+        bench = project.step_record("benchmark")
+        b_precision = read_json(bench)["result"]["optimized_precision"] if bench.is_file() else "default"
+        out = args.out or project.root
+    elif args.a and args.b:
+        a, b, a_precision, b_precision, out = args.a, args.b, args.a_precision, args.b_precision, args.out or Path(".")
+        for xml in (a, b):
+            if not xml.is_file():
+                raise SegwbError(f"{xml}: no such model file")
+    else:
+        raise SegwbError("compare-performance needs --project DIR, or both --a XML and --b XML")
+    if args.inferences < 1:
+        raise SegwbError(f"--inferences must be at least 1, got {args.inferences}")
+    for given in (a_precision, b_precision):
+        if given not in ("f32", "bf16", "f16", "default"):
+            raise SegwbError(f"precision must be f32, bf16, f16 or default, got {given!r}")
+    precision = {"default": None}
+    result = compare_models(a, precision.get(a_precision, a_precision), b, precision.get(b_precision, b_precision),
+                            args.inferences)
+    write_json(out / "performance-comparison.json", result)
+    write_performance_html(result, out / "performance-comparison.html")
+    print("\n".join(result["findings"] + [f"report: {out / 'performance-comparison.json'}",
+                                           f"report page: {out / 'performance-comparison.html'}"]))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "zoo":
         from .zoo import ENTRIES
@@ -160,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
         for e in ENTRIES.values():
             print(f"{e.name:38} {e.task:9} {e.summary}")
         return 0
+    if args.command == "compare-performance":
+        return _compare_performance(args)
     if args.command == "fetch":
         from . import zoo
 
