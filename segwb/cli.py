@@ -35,6 +35,13 @@ def _card_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--nms-iou", type=float, help="yolo_raw: NMS IoU threshold (default 0.7)")
 
 
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
+
+
 def _floats(text: str) -> list[float] | float:
     values = [float(v) for v in text.split(",")]
     return values[0] if len(values) == 1 else values
@@ -89,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--b-precision", default="default", help="f32, bf16 or default (default: default)")
     perf.add_argument("--inferences", type=int, default=50, help="inferences averaged per model (default 50)")
     perf.add_argument("--out", type=Path, help="folder for performance-comparison.json/.html (default: the project, else .)")
+    exp = sub.add_parser("explore", help="throughput vs latency over streams x batch (each cell cached)")
+    exp.add_argument("model", type=Path, help="IR .xml (e.g. PROJECT/models/optimized/model.xml)")
+    exp.add_argument("--cache", type=Path, help="result folder (default: the model's project/explorer, else next to the model)")
+    exp.add_argument("--streams", type=_ints, metavar="S[,S...]", help="stream counts (default 1 .. 2 x cores)")
+    exp.add_argument("--batch", type=_ints, metavar="B[,B...]", help="batch sizes (default powers of two up to --max-batch)")
+    exp.add_argument("--max-batch", type=int, default=8)
+    exp.add_argument("--precision", choices=["f32", "default"], default="f32")
+    exp.add_argument("--seconds", type=float, default=5.0, help="seconds per cell (default 5)")
+    exp.add_argument("--threshold-ms", type=float, help="latency threshold for the sweet spot")
+    exp.add_argument("--force", action="store_true", help="measure cached cells again")
+    exp.add_argument("--estimate-only", action="store_true", help="print the estimated time and stop")
     fetch = sub.add_parser("fetch", help="download a zoo model into the cache")
     fetch.add_argument("name", nargs="?", help="zoo model (default: the semantic tutorial's default)")
     sub.add_parser("zoo", help="list the zoo models")
@@ -161,6 +179,26 @@ def _summary(report: dict[str, Any], path: Path) -> str:
     return "\n".join(lines)
 
 
+def _explore(args: argparse.Namespace) -> int:
+    from . import explorer
+
+    if not args.model.is_file():
+        raise SegwbError(f"{args.model}: no such model file")
+    models = args.model.parent.parent  # PROJECT/models/<role>/model.xml
+    cache = args.cache or (models.parent / "explorer" if models.name == "models" else args.model.parent / "explorer")
+    streams = args.streams or sorted({c.streams for c in explorer.grid(args.max_batch)})
+    batches = args.batch or explorer.batch_sizes(args.max_batch)
+    cells = [explorer.Cell(s, b) for s in streams for b in batches]
+    precision = None if args.precision == "default" else args.precision
+    guess = explorer.estimate(args.model, cells, cache, precision, args.seconds, args.force)
+    log.info("%d cells (%d cached): about %.0f s (%s)", len(cells), guess.cached, guess.seconds, guess.assumptions)
+    if args.estimate_only:
+        return 0
+    results = explorer.explore(args.model, cells, cache, precision, args.seconds, force=args.force, progress=_progress())
+    print(json.dumps(explorer.summary(results, args.threshold_ms), indent=2))
+    return 0
+
+
 def _compare_performance(args: argparse.Namespace) -> int:
     from .kernel_compare import compare_models
     from .performance_html import write_performance_html
@@ -205,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
         for e in ENTRIES.values():
             print(f"{e.name:38} {e.task:9} {e.summary}")
         return 0
+    if args.command == "explore":
+        return _explore(args)
     if args.command == "compare-performance":
         return _compare_performance(args)
     if args.command == "fetch":

@@ -24,6 +24,7 @@ from segwb.quantize import PRESETS, QuantizeSettings
 from segwb.storage import read_json, write_json
 
 from .common import escape, input_error_html, note_html, one_line, style
+from .explorer import ExplorerView
 from .performance import PerformanceView
 from .picker import ModelDataPicker
 from .runner import Task, TaskRunner
@@ -70,6 +71,7 @@ class Dashboard:
         self.runner = TaskRunner(estimate=self._estimate)
         self.picker = ModelDataPicker(self.root / "uploads", fetch=self.fetch)
         self.performance = PerformanceView()
+        self.explorer = ExplorerView(self.runner)
         self.viewer = OverlayViewer()
         self.table = ReportTable(on_select=self._open_in_viewer)
         self.project: Path | None = None
@@ -103,13 +105,14 @@ class Dashboard:
                                      "cached in the project folder: running a later step runs any missing earlier one.")),
                     w.HBox([self.preset, self.subset]), w.HBox([self.fast_bias, self.no_bf16]), self.ignored,
                     self.bench_seconds, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info]),
-            self.performance.widget,
+            w.VBox([self.performance.widget, w.HTML("<h3>Explore inference configurations</h3>"), self.explorer.widget]),
             w.VBox([self.report_summary, self.table.widget]),
             self.viewer.widget,
             self.next_steps,
         ], titles=TABS)
         self.performance.set_visible(False)
-        self.tabs.observe(lambda ch: self.performance.set_visible(ch["new"] == TABS.index("Performance")), "selected_index")
+        self.explorer.set_visible(False)
+        self.tabs.observe(self._tab_changed, "selected_index")
         self.widget = w.VBox([style(), self.project_label, self.runner.widget, self.tabs])
         self.widget.add_class("segwb-dashboard")
         self._restore()
@@ -176,8 +179,14 @@ class Dashboard:
         """Expected seconds of an opaque phase: a benchmark run lasts its duration plus compiling."""
         return float(self.bench_seconds.value) + 2.0 if phase.startswith("benchmark") else None
 
+    def _tab_changed(self, change: dict) -> None:
+        """Charts are attached only while their tab shows: bqplot laid out in a hidden tab logs errors."""
+        visible = change["new"] == TABS.index("Performance")
+        self.performance.set_visible(visible)
+        self.explorer.set_visible(visible)
+
     def _busy(self, busy: bool) -> None:
-        for button in (*self.buttons.values(), self.picker.fetch_button):
+        for button in (*self.buttons.values(), self.picker.fetch_button, self.explorer.run_button):
             button.disabled = busy
 
     def run_step(self, until: str) -> bool:
@@ -226,6 +235,9 @@ class Dashboard:
         if measured and (not report or measured.get("parent", {}).get("fps") != report["performance"]["parent"]["fps"]):
             performance = measured  # a newer benchmark than the report's
         self.performance.show(performance)
+        optimized, parent = project / "models" / "optimized" / "model.xml", project / "models" / "parent" / "model.xml"
+        model = optimized if optimized.is_file() else parent
+        self.explorer.set_model(model if model.is_file() else None, project / "explorer")
         self.report_summary.value = (_summary_html(report) + report_note) if report else note_html("No report yet.")
         self.table.show(report)
         self.viewer.show(report, project if report else None)
