@@ -51,13 +51,27 @@ def compiled_properties(compiled: ov.CompiledModel) -> dict[str, str]:
     return props
 
 
-def benchmark(model: Path | ov.Model, input_tensor: np.ndarray, precision: str | None, seconds: float = 10.0,
-              hint: str = "THROUGHPUT", cancel: threading.Event | None = None) -> BenchmarkResult:
-    """Run ``model`` for ``seconds`` with the optimal number of requests and report FPS and latency.
+@dataclass(frozen=True)
+class QueueRun:
+    """What one timed run of an async queue measured."""
 
-    Inputs are filled once; the first round of requests (one per request) is a warm-up and is excluded.
-    """
-    compiled = compile_model(model, precision, hint)
+    iterations: int
+    seconds: float
+    warmup_seconds: float
+    requests: int
+    latencies_ms: np.ndarray
+
+    def latency_ms(self) -> dict[str, float]:
+        lat = self.latencies_ms
+        return {"median": float(np.median(lat)), "average": float(lat.mean()), "min": float(lat.min()),
+                "max": float(lat.max())}
+
+
+def run_queue(compiled: ov.CompiledModel, input_tensor: np.ndarray, seconds: float,
+              cancel: threading.Event | None = None, what: str = "benchmark") -> QueueRun:
+    """Run ``compiled`` for ``seconds`` like benchmark_app: the optimal number of requests, inputs filled once,
+    the first round of requests (one per request) a warm-up that is excluded."""
+    warmup_start = time.perf_counter()
     queue = ov.AsyncInferQueue(compiled, 0)
     latencies: list[float] = []
     queue.set_callback(lambda request, _: latencies.append(request.latency))
@@ -71,16 +85,19 @@ def benchmark(model: Path | ov.Model, input_tensor: np.ndarray, precision: str |
     while time.perf_counter() < deadline:
         if cancel is not None and cancel.is_set():
             queue.wait_all()
-            raise Cancelled("benchmark cancelled")
+            raise Cancelled(f"{what} cancelled")
         queue.start_async({0: input_tensor})
         iterations += 1
     queue.wait_all()
-    elapsed = time.perf_counter() - start
-    lat = np.asarray(latencies)
+    return QueueRun(iterations, time.perf_counter() - start, start - warmup_start, len(queue), np.asarray(latencies))
+
+
+def benchmark(model: Path | ov.Model, input_tensor: np.ndarray, precision: str | None, seconds: float = 10.0,
+              hint: str = "THROUGHPUT", cancel: threading.Event | None = None) -> BenchmarkResult:
+    """Run ``model`` for ``seconds`` with the optimal number of requests and report FPS and latency."""
+    compiled = compile_model(model, precision, hint)
+    run = run_queue(compiled, input_tensor, seconds, cancel)
     return BenchmarkResult(
-        fps=iterations / elapsed,
-        latency_ms={"median": float(np.median(lat)), "average": float(lat.mean()),
-                    "min": float(lat.min()), "max": float(lat.max())},
-        iterations=iterations, seconds=elapsed, precision_requested=precision,
-        properties=compiled_properties(compiled),
+        fps=run.iterations / run.seconds, latency_ms=run.latency_ms(), iterations=run.iterations,
+        seconds=run.seconds, precision_requested=precision, properties=compiled_properties(compiled),
     )

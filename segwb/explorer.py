@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from .benchmark import compiled_properties
+from .benchmark import compiled_properties, run_queue
 from .errors import Cancelled, ModelError, SegwbError
 from .models import first_line, image_input, ir_digest
 from .runtime import DEVICE, core
@@ -164,39 +164,19 @@ def measure(model: ov.Model, config: dict[str, str], tensor: np.ndarray, seconds
             cancel: threading.Event | None = None) -> dict[str, Any]:
     """Compile ``model`` with ``config`` and run it like benchmark_app; throughput is in images per second.
 
-    The loop is :func:`segwb.benchmark.benchmark`'s, which compiles with a performance hint only: requests =
-    the compiled model's optimal number, inputs filled once, one round of warm-up excluded, fixed duration.
+    The loop is :func:`segwb.benchmark.run_queue`, as for the tutorials' benchmark; only the compile config differs.
     """
     start = time.perf_counter()
     compiled = core().compile_model(model, DEVICE, config)
-    compiled_at = time.perf_counter()
-    queue = ov.AsyncInferQueue(compiled, 0)
-    latencies: list[float] = []
-    queue.set_callback(lambda request, _: latencies.append(request.latency))
-    for _ in range(len(queue)):
-        queue.start_async({0: tensor})
-    queue.wait_all()
-    latencies.clear()
-    measure_start = time.perf_counter()
-    deadline = measure_start + seconds
-    iterations = 0
-    while time.perf_counter() < deadline:
-        if cancel is not None and cancel.is_set():
-            queue.wait_all()
-            raise Cancelled("exploration cancelled")
-        queue.start_async({0: tensor})
-        iterations += 1
-    queue.wait_all()
-    elapsed = time.perf_counter() - measure_start
-    lat = np.asarray(latencies)
+    compile_seconds = time.perf_counter() - start
+    run = run_queue(compiled, tensor, seconds, cancel, what="exploration")
     batch = int(tensor.shape[0])
     return {
-        "throughput": iterations * batch / elapsed,
-        "inferences_per_second": iterations / elapsed,
-        "latency_ms": {"median": float(np.median(lat)), "average": float(lat.mean()),
-                       "min": float(lat.min()), "max": float(lat.max())},
-        "iterations": iterations, "seconds": elapsed, "requests": len(queue),
-        "compile_seconds": compiled_at - start, "warmup_seconds": measure_start - compiled_at,
+        "throughput": run.iterations * batch / run.seconds,
+        "inferences_per_second": run.iterations / run.seconds,
+        "latency_ms": run.latency_ms(),
+        "iterations": run.iterations, "seconds": run.seconds, "requests": run.requests,
+        "compile_seconds": compile_seconds, "warmup_seconds": run.warmup_seconds,
         "input_shape": [int(d) for d in compiled.input(0).get_shape()],
         "properties": compiled_properties(compiled),
     }

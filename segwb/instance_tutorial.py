@@ -14,14 +14,14 @@ import openvino as ov
 from . import __version__
 from .benchmark import compiled_properties
 from .coco import UNMAPPED, category_map, default_category_ids, evaluate, to_result
-from .datasets import Dataset, load_image, open_dataset
+from .datasets import Dataset, load_image
 from .errors import Cancelled
 from .instance_adapters import decode
 from .instance_metrics import MATCH_IOU, compare_instances
 from .instances import Instances, empty
 from .modelcard import ModelCard
 from .overlays import instance_overlay, save_png
-from .pipeline import TutorialOptions, optimized_precision, report_sections, step_benchmark, step_import, step_quantize
+from .pipeline import TutorialOptions, optimized_precision, report_sections, shared_steps
 from .predict import Progress, compile_model
 from .preprocess import to_tensor
 from .project import Project
@@ -198,16 +198,11 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
     Returns ``report.json`` (after writing it and ``report.html``), or the last step's record.
     """
     start = time.perf_counter()
-    project = Project(options.out)
-    dataset = open_dataset(options.dataset, options.split)
-    parent = step_import(project, options, "instance")
-    log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
-    quantized = step_quantize(project, parent, dataset, options.quantize, cancel)
-    if until == "quantize":
-        return project.step_record("quantize")
-    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16, cancel)
-    if until == "benchmark":
-        return project.step_record("benchmark")
+    shared = shared_steps(options, "instance", cancel, until)
+    if shared.stop is not None:
+        return shared.stop
+    project, dataset, parent = shared.project, shared.dataset, shared.parent
+    quantized, performance = shared.quantized, shared.performance
     images = image_table(dataset)
     write_json(project.root / "predictions" / "images.json", images)
     cats = categories(parent.card, dataset)

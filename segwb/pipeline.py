@@ -13,7 +13,7 @@ import openvino as ov
 
 from . import zoo
 from .benchmark import benchmark
-from .datasets import Dataset, load_image
+from .datasets import Dataset, load_image, open_dataset
 from .errors import ModelError
 from .modelcard import ModelCard, load_card
 from .models import card_file, import_model, ir_digest
@@ -180,3 +180,29 @@ def optimized_precision(performance: dict[str, Any]) -> str | None:
     """The precision hint of the fastest INT8 run (None = the CPU's default), used for its predictions too."""
     best = performance["optimized_precision"]
     return None if best == "default" else best
+
+
+@dataclass
+class SharedSteps:
+    """What the import, quantize and benchmark steps left; ``stop`` is set when ``until`` ends the run there."""
+
+    project: Project
+    dataset: Dataset
+    parent: Parent
+    quantized: dict[str, Any]
+    performance: dict[str, Any] | None
+    stop: Path | None
+
+
+def shared_steps(options: TutorialOptions, task: str, cancel: threading.Event | None, until: str) -> SharedSteps:
+    """Open the project and dataset, then import, quantize and (unless ``until`` is "quantize") benchmark."""
+    project = Project(options.out)
+    dataset = open_dataset(options.dataset, options.split)
+    parent = step_import(project, options, task)
+    log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
+    quantized = step_quantize(project, parent, dataset, options.quantize, cancel)
+    if until == "quantize":
+        return SharedSteps(project, dataset, parent, quantized, None, project.step_record("quantize"))
+    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16, cancel)
+    stop = project.step_record("benchmark") if until == "benchmark" else None
+    return SharedSteps(project, dataset, parent, quantized, performance, stop)

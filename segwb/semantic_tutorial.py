@@ -12,11 +12,11 @@ import numpy as np
 
 from . import __version__
 from .benchmark import compiled_properties
-from .datasets import Dataset, load_image, load_mask, open_dataset
+from .datasets import Dataset, load_image, load_mask
 from .modelcard import ModelCard
 from .models import select_output
 from .overlays import save_png, semantic_overlay
-from .pipeline import TutorialOptions, optimized_precision, report_sections, step_benchmark, step_import, step_quantize
+from .pipeline import TutorialOptions, optimized_precision, report_sections, shared_steps
 from .predict import Progress, compile_model, load_class_map, predict_semantic, prediction_path
 from .project import Project
 from .report_html import write_report_html
@@ -100,16 +100,11 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
     Returns ``report.json`` (after writing it and ``report.html``), or the last step's record.
     """
     start = time.perf_counter()
-    project = Project(options.out)
-    dataset = open_dataset(options.dataset, options.split)
-    parent = step_import(project, options, "semantic")
-    log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
-    quantized = step_quantize(project, parent, dataset, options.quantize, cancel)
-    if until == "quantize":
-        return project.step_record("quantize")
-    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16, cancel)
-    if until == "benchmark":
-        return project.step_record("benchmark")
+    shared = shared_steps(options, "semantic", cancel, until)
+    if shared.stop is not None:
+        return shared.stop
+    project, dataset, parent = shared.project, shared.dataset, shared.parent
+    quantized, performance = shared.quantized, shared.performance
     predicted = {
         "parent": step_predict(project, "parent", parent.xml, parent.card, parent.digest, dataset, "f32", progress, cancel),
         "optimized": step_predict(project, "optimized", project.optimized_xml, parent.card, quantized["digest"], dataset,
