@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-from segwb.storage import read_json, write_json
+from acceptance_run import record, run_tutorial
 
 TARGETS = {"wall_seconds_max": 240, "speedup_min": 1.8, "matches_over_parent_min": 0.75, "mask_ap_drop_max_points": 3.0}
 
@@ -27,17 +23,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/instance_acceptance.json"))
     parser.add_argument("--bench-seconds", default="10")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "project"
-        cmd = [str(Path(sys.executable).with_name("segwb")), "tutorial", "instance",
-               "--model", str(fixtures / "models/yolo26n-seg-coco-320/yolo26n-seg.xml"),
-               "--dataset", str(fixtures / "datasets/coco96-coco"), "--out", str(project),
-               "--bench-seconds", args.bench_seconds]
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True)
-        wall = time.perf_counter() - start
-        report = read_json(project / "report.json")
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    report, wall, peak_mib, cmd = run_tutorial("instance", [
+        "--model", str(fixtures / "models/yolo26n-seg-coco-320/yolo26n-seg.xml"),
+        "--dataset", str(fixtures / "datasets/coco96-coco"), "--bench-seconds", args.bench_seconds])
     perf, comp, gt = report["performance"], report["comparison"], report["ground_truth"]
     measured = {
         "wall_seconds": wall,
@@ -56,7 +44,7 @@ def main() -> int:
         "box_ap_parent": gt["parent"]["box_ap"], "box_ap_optimized": gt["optimized"]["box_ap"],
         "mask_ap_drop_points": 100 * (gt["parent"]["mask_ap"] - gt["optimized"]["mask_ap"]),
         "quantize_seconds": report["optimized"]["seconds"],
-        "peak_rss_mib": peak_kib / 1024,
+        "peak_rss_mib": peak_mib,
     }
     met = {
         "wall_seconds_max": wall <= TARGETS["wall_seconds_max"],
@@ -64,10 +52,7 @@ def main() -> int:
         "matches_over_parent_min": measured["matches_over_parent"] >= TARGETS["matches_over_parent_min"],
         "mask_ap_drop_max_points": measured["mask_ap_drop_points"] <= TARGETS["mask_ap_drop_max_points"],
     }
-    write_json(args.out, {"command": " ".join(cmd), "measured": measured, "targets": TARGETS, "met": met})
-    for k, v in measured.items():
-        print(f"{k:24} {v:.4f}" if isinstance(v, float) else f"{k:24} {v}")
-    print(f"targets met: {met}\nwrote {args.out}")
+    record(args.out, cmd, measured, TARGETS, met)
     return 0
 
 

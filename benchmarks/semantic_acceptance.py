@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from segwb.storage import read_json, write_json
+from acceptance_run import record, run_tutorial
 
 # The fixture ships no model card: these are the facts of its README (RGB, resize to fit and pad).
 CARD = "color_order: RGB\nresize: fit_pad\npad_value: 0\n"
@@ -31,15 +28,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         card = Path(tmp) / "deeplabv3.yml"
         card.write_text(CARD)
-        project = Path(tmp) / "project"
-        cmd = [str(Path(sys.executable).with_name("segwb")), "tutorial", "semantic",
-               "--model", str(fixtures / "models/deeplabv3-mnv2-voc-513/deeplabv3.xml"), "--model-card", str(card),
-               "--dataset", str(fixtures / "datasets/coco96-voc"), "--out", str(project), "--bench-seconds", args.bench_seconds]
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True)
-        wall = time.perf_counter() - start
-        report = read_json(project / "report.json")
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        report, wall, peak_mib, cmd = run_tutorial("semantic", [
+            "--model", str(fixtures / "models/deeplabv3-mnv2-voc-513/deeplabv3.xml"), "--model-card", str(card),
+            "--dataset", str(fixtures / "datasets/coco96-voc"), "--bench-seconds", args.bench_seconds])
     gt = report["ground_truth"]
     measured = {
         "wall_seconds": wall,
@@ -53,7 +44,7 @@ def main() -> int:
         "miou_parent": gt["parent"]["mean_iou"], "miou_optimized": gt["optimized"]["mean_iou"],
         "miou_drop_points": 100 * (gt["parent"]["mean_iou"] - gt["optimized"]["mean_iou"]),
         "quantize_seconds": report["optimized"]["seconds"],
-        "peak_rss_mib": peak_kib / 1024,
+        "peak_rss_mib": peak_mib,
     }
     met = {
         "wall_seconds_max": wall <= TARGETS["wall_seconds_max"],
@@ -61,10 +52,7 @@ def main() -> int:
         "mean_average_result_min": measured["mean_average_result"] >= TARGETS["mean_average_result_min"],
         "miou_drop_max_points": measured["miou_drop_points"] <= TARGETS["miou_drop_max_points"],
     }
-    write_json(args.out, {"command": " ".join(cmd), "measured": measured, "targets": TARGETS, "met": met})
-    for k, v in measured.items():
-        print(f"{k:24} {v:.4f}" if isinstance(v, float) else f"{k:24} {v}")
-    print(f"targets met: {met}\nwrote {args.out}")
+    record(args.out, cmd, measured, TARGETS, met)
     return 0
 
 

@@ -1,0 +1,33 @@
+"""What both acceptance scripts do around their own numbers: run a tutorial fresh, then record and print."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from segwb.storage import read_json, write_json
+
+
+def run_tutorial(task: str, flags: list[str]) -> tuple[dict[str, Any], float, float, list[str]]:
+    """``segwb tutorial TASK FLAGS`` in a child process on a fresh project: report, wall seconds, peak RSS (MiB), command."""
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        cmd = [str(Path(sys.executable).with_name("segwb")), "tutorial", task, *flags, "--out", str(project)]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        wall = time.perf_counter() - start
+        report = read_json(project / "report.json")
+    return report, wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, cmd
+
+
+def record(out: Path, cmd: list[str], measured: dict[str, Any], targets: dict[str, float], met: dict[str, bool]) -> None:
+    """Write the JSON summary and print it."""
+    write_json(out, {"command": " ".join(cmd), "measured": measured, "targets": targets, "met": met})
+    for k, v in measured.items():
+        print(f"{k:24} {v:.4f}" if isinstance(v, float) else f"{k:24} {v}")
+    print(f"targets met: {met}\nwrote {out}")
