@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .datasets import IMAGE_SUFFIXES, open_dataset
 from .errors import DatasetError, ModelError
@@ -60,6 +61,26 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()[:12]
 
 
+def _store(dest_root: Path, folder_name: str, names: list[str], files: list[tuple[str, bytes]]) -> Path:
+    """Write the uploaded files under ``dest_root/folder_name`` through a staging folder, all or nothing."""
+    dest_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=dest_root))
+    try:
+        for name, (_, data) in zip(names, files):
+            (staging / name).write_bytes(data)
+        return _publish(staging, dest_root / folder_name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def check_sizes(files: list[dict[str, Any]], limit: int) -> None:
+    """Refuse any FileUpload entry (``name``, ``size``) over ``limit`` bytes, before its bytes are copied."""
+    for f in files:
+        if f["size"] > limit:
+            raise UploadError(f"upload is {f['size'] / (1 << 20):.1f} MB, over the {limit / (1 << 20):.0f} MB limit", f["name"])
+
+
 def _publish(staging: Path, final: Path) -> Path:
     """Move a finished staging folder into place (an identical earlier upload is simply reused)."""
     if final.exists():
@@ -84,16 +105,7 @@ def save_model_upload(files: list[tuple[str, bytes]], dest_root: Path, limit: in
     if not models:
         raise ModelError(f"not a model file: segwb reads {', '.join(MODEL_SUFFIXES)} (an .xml with its .bin)",
                          ", ".join(names))
-    dest_root.mkdir(parents=True, exist_ok=True)
-    final = dest_root / f"{Path(models[0]).stem}-{_digest(*(d for _, d in files))}"
-    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=dest_root))
-    try:
-        for name, (_, data) in zip(names, files):
-            (staging / name).write_bytes(data)
-        folder = _publish(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    folder = _store(dest_root, f"{Path(models[0]).stem}-{_digest(*(d for _, d in files))}", names, files)
     return folder / models[0]
 
 
@@ -217,13 +229,4 @@ def save_image_uploads(files: list[tuple[str, bytes]], dest_root: Path, limit: i
             raise UploadError(f"not an image or a zip archive; upload {', '.join(IMAGE_SUFFIXES)} files or a .zip", name)
     if len(set(names)) != len(names):
         raise UploadError("two uploaded files have the same name", ", ".join(names))
-    dest_root.mkdir(parents=True, exist_ok=True)
-    final = dest_root / f"images-{_digest(*(d for _, d in files))}"
-    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=dest_root))
-    try:
-        for name, (_, data) in zip(names, files):
-            (staging / name).write_bytes(data)
-        return _publish(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    return _store(dest_root, f"images-{_digest(*(d for _, d in files))}", names, files)

@@ -13,7 +13,7 @@ import ipywidgets as w
 from segwb import zoo
 from segwb.errors import SegwbError
 from segwb.modelcard import COLOR_ORDERS, LAYOUTS, RESIZE_MODES, gather_fields, read_labels
-from segwb.uploads import (UploadError, extract_dataset_zip, save_image_uploads, save_model_upload, summarize_dataset,
+from segwb.uploads import (UploadError, check_sizes, extract_dataset_zip, save_image_uploads, save_model_upload, summarize_dataset,
                            upload_limit)
 from segwb.zoo_status import zoo_status
 
@@ -280,9 +280,7 @@ class ModelDataPicker:
             return
         limit = upload_limit()
         try:
-            for f in files:  # refuse before touching the content
-                if f["size"] > limit:
-                    raise UploadError(f"upload is {f['size'] / (1 << 20):.1f} MB, over the {limit / (1 << 20):.0f} MB limit", f["name"])
+            check_sizes(files, limit)  # refuse before touching the content
             path = save_model_upload([(f["name"], bytes(f["content"])) for f in files], self.uploads_root / "models", limit)
         except SegwbError as exc:
             self.model_message.value = input_error_html(one_line(exc))
@@ -299,9 +297,7 @@ class ModelDataPicker:
             return
         limit = upload_limit()
         try:
-            for f in files:
-                if f["size"] > limit:
-                    raise UploadError(f"upload is {f['size'] / (1 << 20):.1f} MB, over the {limit / (1 << 20):.0f} MB limit", f["name"])
+            check_sizes(files, limit)  # refuse before touching the content
             items = [(f["name"], bytes(f["content"])) for f in files]
             zips = [i for i in items if i[0].lower().endswith(".zip")]
             if zips and len(items) > 1:
