@@ -68,7 +68,10 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
     p.add_argument("--max-detections", type=int, default=100, help="instance: at most this many detections per image (default 100)")
     p.add_argument("--preset", choices=["performance", "mixed"], default="performance")
     p.add_argument("--subset-size", default="100%", metavar="N|P%", help="calibration images: count or percentage (max 300)")
-    p.add_argument("--no-fast-bias-correction", action="store_true", help="use the full bias correction algorithm")
+    p.add_argument("--fast-bias-correction", action="store_true",
+                   help="use NNCF's fast bias correction (quicker, less accurate) instead of the full algorithm")
+    p.add_argument("--no-graph-fixes", action="store_true",
+                   help="plain nncf.quantize: skip the weight folding and TopK-tail rewrite around it")
     p.add_argument("--ignore", action="append", default=[], metavar="NAME", help="node name NNCF must not quantize (repeatable)")
     p.add_argument("--ignore-type", action="append", default=[], metavar="TYPE", help="op type NNCF must not quantize (repeatable)")
     p.add_argument("--bench-seconds", type=float, default=10.0, help="seconds per benchmark configuration (default 10)")
@@ -125,7 +128,7 @@ def _options(args: argparse.Namespace) -> Any:
 
         overrides["labels"] = read_labels(args.labels)
     settings = QuantizeSettings(preset=args.preset, subset=args.subset_size,
-                                fast_bias_correction=not args.no_fast_bias_correction,
+                                fast_bias_correction=args.fast_bias_correction, graph_fixes=not args.no_graph_fixes,
                                 ignored_names=tuple(args.ignore), ignored_types=tuple(args.ignore_type))
     if not 0 <= args.min_score <= 1:
         raise SegwbError(f"--min-score must be between 0 and 1, got {args.min_score}")
@@ -162,6 +165,7 @@ def _summary(report: dict[str, Any], path: Path) -> str:
     lines = [report["model_choice"],
              f"parent f32: {perf['parent']['fps']:.1f} FPS; INT8 ({perf['optimized_precision']}): "
              f"{perf['optimized']['fps']:.1f} FPS; speedup {perf['speedup']:.2f}x"]
+    lines += [f"graph rewrite: {fix['summary']}" for fix in report["optimized"]["graph_fixes"]]
     if report["task"] == "instance":
         lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
                      f"({_pct(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "
@@ -200,36 +204,31 @@ def _explore(args: argparse.Namespace) -> int:
 
 
 def _compare_performance(args: argparse.Namespace) -> int:
-    from .kernel_compare import compare_models
+    from .kernel_compare import compare_models, compare_project
     from .performance_html import write_performance_html
-    from .project import Project
-    from .storage import read_json, write_json
+    from .storage import write_json
 
-    if args.project:
-        project = Project(args.project)
-        for xml in (project.parent_xml, project.optimized_xml):
-            if not xml.is_file():
-                raise SegwbError(f"{args.project}: no {xml.relative_to(project.root)}; run `segwb quantize` on it first")
-        a, b, a_precision = project.parent_xml, project.optimized_xml, "f32"
-        bench = project.step_record("benchmark")
-        b_precision = read_json(bench)["result"]["optimized_precision"] if bench.is_file() else "default"
-        out = args.out or project.root
-    elif args.a and args.b:
-        a, b, a_precision, b_precision, out = args.a, args.b, args.a_precision, args.b_precision, args.out or Path(".")
-        for xml in (a, b):
-            if not xml.is_file():
-                raise SegwbError(f"{xml}: no such model file")
-    else:
-        raise SegwbError("compare-performance needs --project DIR, or both --a XML and --b XML")
     if args.inferences < 1:
         raise SegwbError(f"--inferences must be at least 1, got {args.inferences}")
-    for given in (a_precision, b_precision):
-        if given not in ("f32", "bf16", "f16", "default"):
-            raise SegwbError(f"precision must be f32, bf16, f16 or default, got {given!r}")
-    precision = {"default": None}
-    result = compare_models(a, precision.get(a_precision, a_precision), b, precision.get(b_precision, b_precision),
-                            args.inferences)
-    write_json(out / "performance-comparison.json", result)
+    if args.project:
+        result, out = compare_project(args.project, args.inferences), args.project
+        if args.out:
+            write_json(args.out / "performance-comparison.json", result)
+            out = args.out
+    elif args.a and args.b:
+        for xml in (args.a, args.b):
+            if not xml.is_file():
+                raise SegwbError(f"{xml}: no such model file")
+        for given in (args.a_precision, args.b_precision):
+            if given not in ("f32", "bf16", "f16", "default"):
+                raise SegwbError(f"precision must be f32, bf16, f16 or default, got {given!r}")
+        precision = {"default": None}
+        result = compare_models(args.a, precision.get(args.a_precision, args.a_precision), args.b,
+                                precision.get(args.b_precision, args.b_precision), args.inferences)
+        out = args.out or Path(".")
+        write_json(out / "performance-comparison.json", result)
+    else:
+        raise SegwbError("compare-performance needs --project DIR, or both --a XML and --b XML")
     write_performance_html(result, out / "performance-comparison.html")
     print("\n".join(result["findings"] + [f"report: {out / 'performance-comparison.json'}",
                                            f"report page: {out / 'performance-comparison.html'}"]))

@@ -9,8 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from .errors import SegwbError
 from .layer_profile import Layer, profile
+from .project import Project
+from .storage import read_json, write_json
 
+COMPARISON_JSON = "performance-comparison.json"
 QUANTIZER = re.compile(r"/fq_(?:output|weights)_\d+$")  # NNCF's FakeQuantize nodes are named <original>/fq_...
 
 
@@ -130,3 +134,18 @@ def compare_models(a: Path, a_precision: str | None, b: Path, b_precision: str |
         "inferences": inferences, "hint": "LATENCY", "requests": 1,
         **compare(layers_a, layers_b),
     }
+
+
+def compare_project(root: Path, inferences: int = 50, cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Parent (pinned f32) against the INT8 child at the precision its benchmark chose; saved as
+    ``performance-comparison.json`` in the project and returned."""
+    project = Project(root)
+    for xml in (project.parent_xml, project.optimized_xml):
+        if not xml.is_file():
+            raise SegwbError(f"{root}: no {xml.relative_to(project.root)}; run `segwb quantize` on it first")
+    bench = project.step_record("benchmark")
+    chosen = read_json(bench)["result"]["optimized_precision"] if bench.is_file() else "default"
+    result = compare_models(project.parent_xml, "f32", project.optimized_xml, None if chosen == "default" else chosen,
+                            inferences, cancel)
+    write_json(project.root / COMPARISON_JSON, result)
+    return result

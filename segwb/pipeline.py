@@ -19,7 +19,7 @@ from .modelcard import ModelCard, load_card
 from .models import card_file, import_model, ir_digest
 from .preprocess import to_tensor
 from .project import Project
-from .quantize import QuantizeSettings, quantize
+from .quantize import PIPELINE_VERSION, QuantizeSettings, quantize
 from .runtime import DEVICE, core
 from .storage import file_digest, files_digest, write_bytes
 
@@ -97,9 +97,11 @@ def step_quantize(project: Project, parent: Parent, dataset: Dataset, settings: 
         log.info("quantizing with NNCF (%s preset, subset %s of %d images)", settings.preset, settings.subset, len(dataset))
         result = quantize(parent.xml, parent.card, dataset, settings, project.optimized_xml, cancel)
         return {"subset_size": result.subset_size, "seconds": result.seconds, "size_before": result.size_before,
-                "size_after": result.size_after, "settings": result.settings, "digest": ir_digest(project.optimized_xml)}
+                "size_after": result.size_after, "settings": result.settings, "graph_fixes": result.graph_fixes,
+                "digest": ir_digest(project.optimized_xml)}
 
-    inputs = {"parent": parent.digest, "dataset": dataset.digest, "settings": settings.to_dict(), "nncf": _nncf_version()}
+    inputs = {"parent": parent.digest, "dataset": dataset.digest, "settings": settings.to_dict(), "nncf": _nncf_version(),
+              "pipeline": PIPELINE_VERSION}
     result = project.cached("quantize", inputs, run, (project.optimized_xml,))
     card_path = card_file(project.optimized_xml)
     if not card_path.exists():
@@ -171,7 +173,7 @@ def report_sections(project: Project, parent: Parent, dataset: Dataset, options:
         "optimized": {"path": str(project.optimized_xml), "digest": quantized["digest"], "size_bytes": quantized["size_after"],
                       "method": "Default (NNCF post-training quantization)", "preset": options.quantize.preset,
                       "subset_size": quantized["subset_size"], "seconds": quantized["seconds"],
-                      "settings": quantized["settings"]},
+                      "settings": quantized["settings"], "graph_fixes": quantized["graph_fixes"]},
         "performance": {k: v for k, v in performance.items() if k not in ("cached", "key")},
     }
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .datasets import Dataset, load_image
 from .errors import Cancelled, SegwbError
+from .graph_fixes import fold_weight_constants, keep_tail_rewrite
 from .modelcard import ModelCard
 from .models import save_ir
 from .preprocess import to_tensor
@@ -22,18 +23,24 @@ from .runtime import core
 
 PRESETS = {"performance": nncf.QuantizationPreset.PERFORMANCE, "mixed": nncf.QuantizationPreset.MIXED}
 MAX_SUBSET = 300
+PIPELINE_VERSION = 2  # part of the cache key: bump when the steps around NNCF change what they produce
+CHECK_IMAGES = 4  # calibration images a graph rewrite must leave every output identical on
 
 
 @dataclass(frozen=True)
 class QuantizeSettings:
-    """What the user chose: preset, calibration subset ("100%", "50%" or a count), bias correction, ignored scope."""
+    """What the user chose: preset, calibration subset ("100%", "50%" or a count), bias correction, ignored scope,
+    and whether the graph rewrites of :mod:`segwb.graph_fixes` run around NNCF."""
 
     preset: str = "performance"
     subset: str = "100%"
-    fast_bias_correction: bool = True
+    # Full bias correction by default: on the deeplabv3 fixture it kept 98.60 % pixel agreement against 97.66 %
+    # for the fast one, at no speed cost (README, "Why INT8 was slow"); it adds ~12 s to quantization there.
+    fast_bias_correction: bool = False
     ignored_names: tuple[str, ...] = ()
     ignored_types: tuple[str, ...] = ()
     ignored_patterns: tuple[str, ...] = ()
+    graph_fixes: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -48,6 +55,7 @@ class QuantizeResult:
     size_before: int
     size_after: int
     settings: dict[str, Any] = field(default_factory=dict)
+    graph_fixes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def subset_size(spec: str | int, available: int) -> int:
@@ -74,7 +82,11 @@ def calibration_samples(dataset: Dataset, count: int) -> list:
 
 def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: QuantizeSettings, out_xml: Path,
              cancel: threading.Event | None = None) -> QuantizeResult:
-    """Quantize ``parent_xml`` to INT8 on images of ``dataset`` and save the result as ``out_xml``."""
+    """Quantize ``parent_xml`` to INT8 on images of ``dataset`` and save the result as ``out_xml``.
+
+    Around NNCF, the graph rewrites of :mod:`segwb.graph_fixes` run (weight folding before, the tail layout
+    after, each reported in ``graph_fixes``); neither changes what the model computes.
+    """
     if settings.preset not in PRESETS:
         raise SegwbError(f"preset must be one of {', '.join(PRESETS)}, got {settings.preset!r}")
     model = core().read_model(parent_xml)
@@ -89,11 +101,16 @@ def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: Quan
     ignored = nncf.IgnoredScope(names=list(settings.ignored_names), types=list(settings.ignored_types),
                                 patterns=list(settings.ignored_patterns), validate=False)
     start = time.perf_counter()
+    fixes = [fix] if settings.graph_fixes and (fix := fold_weight_constants(model)) else []
     logging.getLogger("nncf").setLevel(logging.WARNING)
     quantized = nncf.quantize(model, nncf.Dataset(samples, transform), preset=PRESETS[settings.preset],
                               subset_size=len(samples), fast_bias_correction=settings.fast_bias_correction,
                               ignored_scope=ignored)
+    if settings.graph_fixes:
+        checks = [transform(s) for s in calibration_samples(dataset, min(CHECK_IMAGES, len(samples)))]
+        quantized, tail = keep_tail_rewrite(quantized, checks)
+        fixes += [tail] if tail else []
     seconds = time.perf_counter() - start
     save_ir(quantized, out_xml)
     return QuantizeResult(len(samples), seconds, parent_xml.with_suffix(".bin").stat().st_size,
-                          out_xml.with_suffix(".bin").stat().st_size, settings.to_dict())
+                          out_xml.with_suffix(".bin").stat().st_size, settings.to_dict(), [f.to_dict() for f in fixes])

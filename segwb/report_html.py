@@ -162,6 +162,14 @@ precision = Matches / A. Advanced rows only where A &gt; 0. Rows are worst first
 (parent | optimized, unmatched instances outlined in red).</p>"""
 
 
+def graph_fixes_html(fixes: list[dict[str, Any]]) -> str:
+    """What the optimization pipeline changed in the graph besides quantizing, one item per rewrite."""
+    if not fixes:
+        return ""
+    items = "".join(f"<li>{html.escape(f['summary'])}</li>" for f in fixes)
+    return f"<p>Graph rewrites around NNCF (none changes what the model computes):</p><ul class=fixes>{items}</ul>"
+
+
 def render(report: dict[str, Any]) -> str:
     """The report page as a string."""
     perf, opt, comp = report["performance"], report["optimized"], report["comparison"]
@@ -178,6 +186,7 @@ def render(report: dict[str, Any]) -> str:
 <p>{html.escape(opt['method'])}, preset <b>{html.escape(opt['preset'])}</b>, {opt['subset_size']} calibration images,
 fast bias correction {'on' if opt['settings']['fast_bias_correction'] else 'off'}; took {_num(opt['seconds'], 1)} s.
 Weights: {report['parent']['size_bytes'] / 1e6:.1f} MB → {opt['size_bytes'] / 1e6:.1f} MB.</p>
+{graph_fixes_html(opt['graph_fixes'])}
 <h2>Performance</h2>
 <div class=speedup>{_num(perf['speedup'])}× faster</div>
 <p class=note>Best INT8 throughput ({perf['optimized_precision']} precision hint) over the parent pinned to f32;

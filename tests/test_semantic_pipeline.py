@@ -88,6 +88,11 @@ def _check_contract(report: dict, out: Path) -> None:
     assert comp["mean_average_result"] == pytest.approx(np.mean(averages))
     assert set(report["steps_cached"]) == {"import", "quantize", "benchmark", "predict_parent",
                                            "predict_optimized", "compare"}
+    timing = report["report_seconds"]
+    assert timing["total"] == pytest.approx(timing["predict_parent"] + timing["predict_optimized"] + timing["compare"])
+    slower = min(perf["parent"]["fps"], perf["optimized"]["fps"])
+    assert timing["target"] == pytest.approx(1.25 * len(comp["basic"]) / slower + 3)
+    assert isinstance(report["optimized"]["graph_fixes"], list)
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<script type="application/json" id="rows">' in html and "function render()" in html
     rows = html.split('<script type="application/json" id="rows">')[1].split("</script>")[0]

@@ -21,10 +21,12 @@ from segwb import zoo
 from segwb.errors import SegwbError
 from segwb.pipeline import TutorialOptions
 from segwb.quantize import PRESETS, QuantizeSettings
+from segwb.report_html import graph_fixes_html
 from segwb.storage import read_json, write_json
 
 from .common import escape, input_error_html, note_html, one_line, style
 from .explorer import ExplorerView
+from .kernels import KernelView
 from .performance import PerformanceView
 from .picker import ModelDataPicker
 from .runner import Task, TaskRunner
@@ -72,6 +74,7 @@ class Dashboard:
         self.picker = ModelDataPicker(self.root / "uploads", fetch=self.fetch)
         self.performance = PerformanceView()
         self.explorer = ExplorerView(self.runner)
+        self.kernels = KernelView(self.runner)
         self.viewer = OverlayViewer()
         self.table = ReportTable(on_select=self._open_in_viewer)
         self.project: Path | None = None
@@ -81,7 +84,9 @@ class Dashboard:
         assert set(PRESETS) == {"performance", "mixed"}
         self.subset = w.Text(value=os.environ.get("SEGWB_DASHBOARD_SUBSET", "100%"), description="Subset size",
                              placeholder="300 or 50%")
-        self.fast_bias = w.Checkbox(value=True, description="Fast bias correction", indent=False)
+        self.fast_bias = w.Checkbox(value=QuantizeSettings.fast_bias_correction, description="Fast bias correction", indent=False)
+        self.graph_fixes = w.Checkbox(value=QuantizeSettings.graph_fixes, indent=False,
+                                      description="Graph rewrites around NNCF (weight folding, arg-max tail layout)")
         self.ignored = w.Text(description="Ignore layers", style={"description_width": "initial"}, placeholder="names, comma-separated (ignored scope)",
                               layout=w.Layout(width="560px"))
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
@@ -103,9 +108,10 @@ class Dashboard:
             self.picker.widget,
             w.VBox([w.HTML(note_html("NNCF post-training quantization (the Workbench's Default method). Each step is "
                                      "cached in the project folder: running a later step runs any missing earlier one.")),
-                    w.HBox([self.preset, self.subset]), w.HBox([self.fast_bias, self.no_bf16]), self.ignored,
+                    w.HBox([self.preset, self.subset]), w.HBox([self.fast_bias, self.no_bf16]), self.graph_fixes, self.ignored,
                     self.bench_seconds, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info]),
-            w.VBox([self.performance.widget, w.HTML("<h3>Explore inference configurations</h3>"), self.explorer.widget]),
+            w.VBox([self.performance.widget, w.HTML("<h3>Where the time goes: parent (f32) vs INT8, layer by layer</h3>"),
+                    self.kernels.widget, w.HTML("<h3>Explore inference configurations</h3>"), self.explorer.widget]),
             w.VBox([self.report_summary, self.table.widget]),
             self.viewer.widget,
             self.next_steps,
@@ -140,7 +146,8 @@ class Dashboard:
         dataset = self.picker.dataset_spec()
         ignored = tuple(n.strip() for n in self.ignored.value.split(",") if n.strip())
         settings = QuantizeSettings(preset=self.preset.value, subset=self.subset.value.strip() or "100%",
-                                    fast_bias_correction=self.fast_bias.value, ignored_names=ignored)
+                                    fast_bias_correction=self.fast_bias.value, ignored_names=ignored,
+                                    graph_fixes=self.graph_fixes.value)
         from segwb.quantize import subset_size
 
         subset_size(settings.subset, 1)  # checks the syntax now, not after the model was imported
@@ -150,7 +157,7 @@ class Dashboard:
 
     def state(self) -> dict[str, Any]:
         return {"picker": self.picker.state(), "preset": self.preset.value, "subset": self.subset.value,
-                "fast_bias": self.fast_bias.value, "ignored": self.ignored.value,
+                "fast_bias": self.fast_bias.value, "graph_fixes": self.graph_fixes.value, "ignored": self.ignored.value,
                 "bench_seconds": self.bench_seconds.value, "no_bf16": self.no_bf16.value,
                 "project": str(self.project) if self.project else None}
 
@@ -164,7 +171,8 @@ class Dashboard:
                 saved = {}
         self.picker.restore(saved.get("picker") or self._defaults_from_environment())
         for key, widget in (("preset", self.preset), ("subset", self.subset), ("fast_bias", self.fast_bias),
-                            ("ignored", self.ignored), ("bench_seconds", self.bench_seconds), ("no_bf16", self.no_bf16)):
+                            ("graph_fixes", self.graph_fixes), ("ignored", self.ignored),
+                            ("bench_seconds", self.bench_seconds), ("no_bf16", self.no_bf16)):
             if key in saved:
                 widget.value = saved[key]
         try:
@@ -186,7 +194,8 @@ class Dashboard:
         self.explorer.set_visible(visible)
 
     def _busy(self, busy: bool) -> None:
-        for button in (*self.buttons.values(), self.picker.fetch_button, self.explorer.run_button):
+        for button in (*self.buttons.values(), self.picker.fetch_button, self.explorer.run_button,
+                       self.kernels.run_button):
             button.disabled = busy
 
     def run_step(self, until: str) -> bool:
@@ -238,6 +247,7 @@ class Dashboard:
         optimized, parent = project / "models" / "optimized" / "model.xml", project / "models" / "parent" / "model.xml"
         model = optimized if optimized.is_file() else parent
         self.explorer.set_model(model if model.is_file() else None, project / "explorer")
+        self.kernels.set_project(project)
         self.report_summary.value = (_summary_html(report) + report_note) if report else note_html("No report yet.")
         self.table.show(report)
         self.viewer.show(report, project if report else None)
@@ -261,7 +271,7 @@ def _record(path: Path, whole: bool = False) -> dict[str, Any] | None:
 def _quantize_html(q: dict[str, Any]) -> str:
     return (f'<p class="segwb-quantized">INT8 model ready: {q["subset_size"]} calibration images, '
             f'{q["seconds"]:.1f} s, weights {q["size_before"] / 1e6:.1f} MB → {q["size_after"] / 1e6:.1f} MB; '
-            f'settings {escape(json.dumps(q["settings"]))}.</p>')
+            f'settings {escape(json.dumps(q["settings"]))}.</p>' + graph_fixes_html(q.get("graph_fixes", [])))
 
 
 def _summary_html(report: dict[str, Any]) -> str:
@@ -311,6 +321,10 @@ def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
              "--subset-size", options.quantize.subset, "--bench-seconds", f"{options.bench_seconds:g}"]
     if options.no_bf16:
         args.append("--no-bf16")
+    if options.quantize.fast_bias_correction:
+        args.append("--fast-bias-correction")
+    if not options.quantize.graph_fixes:
+        args.append("--no-graph-fixes")
     parts = [f"<h3>Reproduce this run from a terminal</h3><pre>{escape(shlex.join(args))}</pre>"]
     if options.card_overrides:
         parts.append(note_html("Model card fields from the form: pass them as flags (e.g. --color-order) or in a card YAML."))
