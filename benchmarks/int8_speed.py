@@ -79,7 +79,7 @@ def measure(name: str, case: dict[str, Any], work: Path, seconds: float) -> dict
             "int8_segwb": max(fps["int8_segwb_default"], fps["int8_segwb_f32"])}
     base = fps["parent_f32"]
     result: dict[str, Any] = {
-        "model": str(parent.xml if case["model"] is None else case["model"]), "dataset": str(case["dataset"]),
+        "model": str(case["model"]), "dataset": str(case["dataset"]),
         "fps": fps, "rounds_fps": rounds,
         "speedup_plain_over_parent_f32": best["int8_plain"] / base,
         "speedup_segwb_over_parent_f32": best["int8_segwb"] / base,

@@ -30,8 +30,8 @@ from openvino.utils.node_factory import NodeFactory
 
 from .predict import compile_model
 
-WEIGHTED = {"Convolution": 1, "GroupConvolution": 1, "ConvolutionBackpropData": 1, "GroupConvolutionBackpropData": 1,
-            "MatMul": 1}  # op type -> index of its weight input
+# Layers whose second input (index 1) holds their weights.
+WEIGHTED = {"Convolution", "GroupConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData", "MatMul"}
 # Ops that compute each element from the same position of other channels or spatial neighbours only, so
 # they can run in any axis order once their axis attributes or inputs are permuted.
 UNARY = {"Sigmoid", "Exp", "Relu", "Clamp", "Convert", "Tanh", "Log", "Abs"}
@@ -61,9 +61,9 @@ def _is_constant(output: ov.Output) -> bool:
 
 
 def _weights_behind_subgraphs(model: ov.Model) -> list[str]:
-    return [op.get_friendly_name() for op in model.get_ordered_ops()
-            if op.get_type_name() in WEIGHTED and not _is_constant(op.input(WEIGHTED[op.get_type_name()]).get_source_output())
-            and _constant_subgraph(op.input(WEIGHTED[op.get_type_name()]).get_source_output().get_node())]
+    weighted = [op for op in model.get_ordered_ops() if op.get_type_name() in WEIGHTED]
+    return [op.get_friendly_name() for op in weighted
+            if not _is_constant(weights := op.input(1).get_source_output()) and _constant_subgraph(weights.get_node())]
 
 
 def _constant_subgraph(node: ov.Node) -> bool:
