@@ -66,6 +66,15 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
     p.add_argument("--out", type=Path, help=f"project folder (default: projects/{task or 'TASK'})")
     p.add_argument("--min-score", type=float, default=0.1, help="instance: drop detections below this score, on both models (default 0.1)")
     p.add_argument("--max-detections", type=int, default=100, help="instance: at most this many detections per image (default 100)")
+    p.add_argument("--method", choices=["default", "accuracy-aware"], default="default",
+                   help="default: NNCF post-training quantization; accuracy-aware: revert the layers that hurt most "
+                        "to floating point until the metric is within --max-drop (default: default)")
+    p.add_argument("--max-drop", type=float, default=0.5,
+                   help="accuracy-aware: allowed metric drop, 0.1-10 (points, or percent with --drop-type relative; default 0.5)")
+    p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
+    p.add_argument("--metric", choices=["auto", "ground-truth", "agreement"], default="auto",
+                   help="accuracy-aware: ground-truth (mean IoU / mask AP from annotations), agreement with the parent model "
+                        "(needs no annotations), or auto: ground truth when the dataset annotates the model's classes")
     p.add_argument("--preset", choices=["performance", "mixed"], default="performance")
     p.add_argument("--subset-size", default="100%", metavar="N|P%", help="calibration images: count or percentage (max 300)")
     p.add_argument("--fast-bias-correction", action="store_true",
@@ -110,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--threshold-ms", type=float, help="latency threshold for the sweet spot")
     exp.add_argument("--force", action="store_true", help="measure cached cells again")
     exp.add_argument("--estimate-only", action="store_true", help="print the estimated time and stop")
+    dep = sub.add_parser("deploy", help="zip a project's model with a standalone infer.py that runs without segwb")
+    dep.add_argument("--project", type=Path, required=True, help="project folder with report.json")
+    dep.add_argument("--out", type=Path, metavar="ZIP", help="zip to write (default: PROJECT/deploy/<name>-<role>-deploy.zip)")
+    dep.add_argument("--role", choices=["optimized", "parent"], default="optimized", help="which model (default optimized)")
     fetch = sub.add_parser("fetch", help="download a zoo model into the cache")
     fetch.add_argument("name", nargs="?", help="zoo model (default: the semantic tutorial's default)")
     sub.add_parser("zoo", help="list the zoo models")
@@ -127,7 +140,8 @@ def _options(args: argparse.Namespace) -> Any:
         from .modelcard import read_labels
 
         overrides["labels"] = read_labels(args.labels)
-    settings = QuantizeSettings(preset=args.preset, subset=args.subset_size,
+    settings = QuantizeSettings(method=args.method.replace("-", "_"), max_drop=args.max_drop, drop_type=args.drop_type,
+                                metric=args.metric.replace("-", "_"), preset=args.preset, subset=args.subset_size,
                                 fast_bias_correction=args.fast_bias_correction, graph_fixes=not args.no_graph_fixes,
                                 ignored_names=tuple(args.ignore), ignored_types=tuple(args.ignore_type))
     if not 0 <= args.min_score <= 1:
@@ -166,6 +180,11 @@ def _summary(report: dict[str, Any], path: Path) -> str:
              f"parent f32: {perf['parent']['fps']:.1f} FPS; INT8 ({perf['optimized_precision']}): "
              f"{perf['optimized']['fps']:.1f} FPS; speedup {perf['speedup']:.2f}x"]
     lines += [f"graph rewrite: {fix['summary']}" for fix in report["optimized"]["graph_fixes"]]
+    if aa := report["optimized"].get("accuracy_aware"):
+        lines.append(f"accuracy-aware ({aa['metric']} vs {aa['reference']}): parent {aa['parent_metric']:.2f}, "
+                     f"default INT8 {aa['default_int8_metric']:.2f}, result {aa['final_metric']:.2f} "
+                     f"(drop {aa['drop']:.2f}, max {aa['max_drop']} {aa['drop_type']}); "
+                     f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized layers reverted to float")
     if report["task"] == "instance":
         lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
                      f"({_pct(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "
@@ -246,6 +265,11 @@ def run(args: argparse.Namespace) -> int:
         return _explore(args)
     if args.command == "compare-performance":
         return _compare_performance(args)
+    if args.command == "deploy":
+        from .deploy import build_package
+
+        print(build_package(args.project, args.out, args.role))
+        return 0
     if args.command == "fetch":
         from . import zoo
 

@@ -51,7 +51,7 @@ def read_instances(path: Path) -> dict[str, Any]:
             problems["unknown image"] += 1
         elif ann.get("category_id") not in category_ids:
             problems["unknown category"] += 1
-        elif (rle := _segmentation_rle(ann.get("segmentation"), sizes[ann["image_id"]])) is None:
+        elif (rle := segmentation_rle(ann.get("segmentation"), sizes[ann["image_id"]])) is None:
             problems["empty or invalid segmentation"] += 1
         else:
             # Some exporters omit area and bbox; COCOeval needs both, so derive them from the mask.
@@ -63,7 +63,7 @@ def read_instances(path: Path) -> dict[str, Any]:
     return {"images": images, "categories": categories, "annotations": kept}
 
 
-def _segmentation_rle(seg: Any, size: tuple[int, int]) -> dict[str, Any] | None:
+def segmentation_rle(seg: Any, size: tuple[int, int]) -> dict[str, Any] | None:
     """The annotation's mask as one RLE, or None when it is empty, malformed or sized for another image."""
     h, w = size
     if isinstance(seg, list):

@@ -15,6 +15,7 @@ from .errors import ModelError
 from .instance_adapters import check_outputs, infer_adapter
 from .modelcard import ModelCard, build_card, gather_fields, write_card
 from .runtime import core
+from .semantic import num_classes
 from .storage import files_digest
 
 CONVERTIBLE = {".onnx": "ONNX", ".tflite": "TFLite", ".pb": "TensorFlow frozen graph"}
@@ -281,3 +282,9 @@ def card_file(xml: Path) -> Path:
 def ir_digest(xml: Path) -> str:
     """Content hash of an IR pair."""
     return files_digest([xml, xml.with_suffix(".bin")], root=xml.parent)
+
+
+def output_classes(xml: Path, card: ModelCard) -> int:
+    """How many classes the model's adapter can produce."""
+    out = select_output(core().read_model(xml), card.output, xml)
+    return num_classes(card, tuple(out.get_partial_shape().get_min_shape()))

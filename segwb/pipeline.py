@@ -19,7 +19,8 @@ from .modelcard import ModelCard, load_card
 from .models import card_file, import_model, ir_digest
 from .preprocess import to_tensor
 from .project import Project
-from .quantize import PIPELINE_VERSION, QuantizeSettings, quantize
+from .accuracy_aware import check_target, prepare_validator
+from .quantize import METHODS, PIPELINE_VERSION, QuantizeSettings, quantize
 from .runtime import DEVICE, core
 from .storage import file_digest, files_digest, write_bytes
 
@@ -90,18 +91,28 @@ def step_import(project: Project, options: TutorialOptions, task: str) -> Parent
     return Parent(project.parent_xml, load_card(card_file(project.parent_xml)), result["digest"], note, result["cached"])
 
 
-def step_quantize(project: Project, parent: Parent, dataset: Dataset, settings: QuantizeSettings,
+def step_quantize(project: Project, parent: Parent, dataset: Dataset, options: TutorialOptions,
                   cancel: threading.Event | None = None) -> dict[str, Any]:
     """INT8 child model (cached per parent, dataset and settings)."""
+    settings = options.quantize
+    accuracy_aware = settings.method == "accuracy_aware"
+
     def run() -> dict[str, Any]:
-        log.info("quantizing with NNCF (%s preset, subset %s of %d images)", settings.preset, settings.subset, len(dataset))
-        result = quantize(parent.xml, parent.card, dataset, settings, project.optimized_xml, cancel)
+        log.info("quantizing with NNCF, %s method (%s preset, subset %s of %d images)", settings.method,
+                 settings.preset, settings.subset, len(dataset))
+        validator = prepare_validator(parent.xml, parent.card, dataset, settings.target, options.min_score,
+                                      options.max_detections, cancel) if accuracy_aware else None
+        result = quantize(parent.xml, parent.card, dataset, settings, project.optimized_xml, cancel, validator)
         return {"subset_size": result.subset_size, "seconds": result.seconds, "size_before": result.size_before,
                 "size_after": result.size_after, "settings": result.settings, "graph_fixes": result.graph_fixes,
-                "digest": ir_digest(project.optimized_xml)}
+                "accuracy_aware": result.accuracy_aware, "digest": ir_digest(project.optimized_xml)}
 
+    if accuracy_aware:
+        check_target(settings.target, dataset)
     inputs = {"parent": parent.digest, "dataset": dataset.digest, "settings": settings.to_dict(), "nncf": _nncf_version(),
               "pipeline": PIPELINE_VERSION}
+    if accuracy_aware and parent.card.task == "instance":
+        inputs["detections"] = {"min_score": options.min_score, "max_detections": options.max_detections}
     result = project.cached("quantize", inputs, run, (project.optimized_xml,))
     card_path = card_file(project.optimized_xml)
     if not card_path.exists():
@@ -122,8 +133,11 @@ def benchmark_input(parent: Parent, dataset: Dataset) -> np.ndarray:
 
 
 def step_benchmark(project: Project, parent: Parent, optimized_digest: str, dataset: Dataset, seconds: float,
-                   no_bf16: bool, cancel: threading.Event | None = None) -> dict[str, Any]:
+                   no_bf16: bool, cancel: threading.Event | None = None, optimized_f32_only: bool = False) -> dict[str, Any]:
     """Parent pinned to f32 (and at the default precision), INT8 under both; speedup = best INT8 / f32.
+
+    ``optimized_f32_only`` keeps the INT8 model at the f32 hint: an AccuracyAware model's drop was validated
+    there, and at the default hint its reverted layers would run in bf16.
 
     Each configuration runs in ``BENCHMARK_ROUNDS`` interleaved rounds of ``seconds / rounds`` and keeps its
     fastest round, so a burst of load from another process hits one round of one configuration, not the ratio.
@@ -133,7 +147,8 @@ def step_benchmark(project: Project, parent: Parent, optimized_digest: str, data
         runs: dict[str, Any] = {}
         plan = [("parent", parent.xml, "f32"), ("optimized_f32", project.optimized_xml, "f32")]
         if not no_bf16:
-            plan += [("parent_default", parent.xml, None), ("optimized_default", project.optimized_xml, None)]
+            plan += [("parent_default", parent.xml, None)]
+            plan += [] if optimized_f32_only else [("optimized_default", project.optimized_xml, None)]
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in plan}
         for r in range(BENCHMARK_ROUNDS):
             for name, xml, precision in plan:
@@ -157,7 +172,7 @@ def step_benchmark(project: Project, parent: Parent, optimized_digest: str, data
         }
 
     inputs = {"parent": parent.digest, "optimized": optimized_digest, "seconds": seconds, "no_bf16": no_bf16,
-              "rounds": BENCHMARK_ROUNDS, "openvino": ov.__version__}
+              "rounds": BENCHMARK_ROUNDS, "openvino": ov.__version__, "optimized_f32_only": optimized_f32_only}
     return project.cached("benchmark", inputs, run)
 
 
@@ -171,9 +186,10 @@ def report_sections(project: Project, parent: Parent, dataset: Dataset, options:
         "parent": {"path": str(parent.xml), "digest": parent.digest,
                    "size_bytes": parent.xml.with_suffix(".bin").stat().st_size, "card": parent.card.to_dict()},
         "optimized": {"path": str(project.optimized_xml), "digest": quantized["digest"], "size_bytes": quantized["size_after"],
-                      "method": "Default (NNCF post-training quantization)", "preset": options.quantize.preset,
+                      "method": METHODS[options.quantize.method], "preset": options.quantize.preset,
                       "subset_size": quantized["subset_size"], "seconds": quantized["seconds"],
-                      "settings": quantized["settings"], "graph_fixes": quantized["graph_fixes"]},
+                      "settings": quantized["settings"], "graph_fixes": quantized["graph_fixes"],
+                      "accuracy_aware": quantized.get("accuracy_aware")},
         "performance": {k: v for k, v in performance.items() if k not in ("cached", "key")},
     }
 
@@ -202,9 +218,10 @@ def shared_steps(options: TutorialOptions, task: str, cancel: threading.Event | 
     dataset = open_dataset(options.dataset, options.split)
     parent = step_import(project, options, task)
     log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
-    quantized = step_quantize(project, parent, dataset, options.quantize, cancel)
+    quantized = step_quantize(project, parent, dataset, options, cancel)
     if until == "quantize":
         return SharedSteps(project, dataset, parent, quantized, None, project.step_record("quantize"))
-    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16, cancel)
+    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16,
+                                 cancel, optimized_f32_only=options.quantize.method == "accuracy_aware")
     stop = project.step_record("benchmark") if until == "benchmark" else None
     return SharedSteps(project, dataset, parent, quantized, performance, stop)

@@ -13,6 +13,7 @@ from typing import Any
 import nncf
 import numpy as np
 
+from .accuracy_aware import AccuracyTarget, quantize_with_accuracy_control
 from .datasets import Dataset, load_image
 from .errors import Cancelled, SegwbError
 from .graph_fixes import fold_weight_constants, keep_tail_rewrite
@@ -20,8 +21,12 @@ from .modelcard import ModelCard
 from .models import save_ir
 from .preprocess import to_tensor
 from .runtime import core
+from .validation import Validator
 
 PRESETS = {"performance": nncf.QuantizationPreset.PERFORMANCE, "mixed": nncf.QuantizationPreset.MIXED}
+METHODS = {"default": "Default (NNCF post-training quantization)",
+           "accuracy_aware": "AccuracyAware (NNCF quantize_with_accuracy_control)"}
+ACCURACY_FIELDS = ("max_drop", "drop_type", "metric")
 MAX_SUBSET = 300
 PIPELINE_VERSION = 2  # part of the cache key: bump when the steps around NNCF change what they produce
 CHECK_IMAGES = 4  # calibration images a graph rewrite must leave every output identical on
@@ -29,9 +34,11 @@ CHECK_IMAGES = 4  # calibration images a graph rewrite must leave every output i
 
 @dataclass(frozen=True)
 class QuantizeSettings:
-    """What the user chose: preset, calibration subset ("100%", "50%" or a count), bias correction, ignored scope,
-    and whether the graph rewrites of :mod:`segwb.graph_fixes` run around NNCF."""
+    """What the user chose: method, preset, calibration subset ("100%", "50%" or a count), bias correction, ignored
+    scope, whether the graph rewrites of :mod:`segwb.graph_fixes` run around NNCF, and for the AccuracyAware
+    method the allowed drop of its metric (see :mod:`segwb.accuracy_aware`)."""
 
+    method: str = "default"
     preset: str = "performance"
     subset: str = "100%"
     # Full bias correction by default: on the deeplabv3 fixture it kept 98.60 % pixel agreement against 97.66 %
@@ -41,9 +48,18 @@ class QuantizeSettings:
     ignored_types: tuple[str, ...] = ()
     ignored_patterns: tuple[str, ...] = ()
     graph_fixes: bool = True
+    max_drop: float = 0.5
+    drop_type: str = "absolute"
+    metric: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """Plain data; the accuracy target only for the method that uses it (so it is no cache key of the other)."""
+        d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {k: v for k, v in d.items() if self.method == "accuracy_aware" or k not in ACCURACY_FIELDS}
+
+    @property
+    def target(self) -> AccuracyTarget:
+        return AccuracyTarget(self.max_drop, self.drop_type, self.metric)
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,7 @@ class QuantizeResult:
     size_after: int
     settings: dict[str, Any] = field(default_factory=dict)
     graph_fixes: list[dict[str, Any]] = field(default_factory=list)
+    accuracy_aware: dict[str, Any] | None = None
 
 
 def subset_size(spec: str | int, available: int) -> int:
@@ -81,14 +98,19 @@ def calibration_samples(dataset: Dataset, count: int) -> list:
 
 
 def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: QuantizeSettings, out_xml: Path,
-             cancel: threading.Event | None = None) -> QuantizeResult:
+             cancel: threading.Event | None = None, validator: Validator | None = None) -> QuantizeResult:
     """Quantize ``parent_xml`` to INT8 on images of ``dataset`` and save the result as ``out_xml``.
 
     Around NNCF, the graph rewrites of :mod:`segwb.graph_fixes` run (weight folding before, the tail layout
-    after, each reported in ``graph_fixes``); neither changes what the model computes.
+    after, each reported in ``graph_fixes``); neither changes what the model computes. The AccuracyAware
+    method needs ``validator`` (:func:`segwb.accuracy_aware.prepare_validator`).
     """
     if settings.preset not in PRESETS:
         raise SegwbError(f"preset must be one of {', '.join(PRESETS)}, got {settings.preset!r}")
+    if settings.method not in METHODS:
+        raise SegwbError(f"method must be one of {', '.join(METHODS)}, got {settings.method!r}")
+    if settings.method == "accuracy_aware" and validator is None:
+        raise ValueError("the AccuracyAware method needs a validator")
     model = core().read_model(parent_xml)
     input_type = model.input(0).get_element_type().to_dtype()
     samples = calibration_samples(dataset, subset_size(settings.subset, len(dataset)))
@@ -103,9 +125,14 @@ def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: Quan
     start = time.perf_counter()
     fixes = [fix] if settings.graph_fixes and (fix := fold_weight_constants(model)) else []
     logging.getLogger("nncf").setLevel(logging.WARNING)
-    quantized = nncf.quantize(model, nncf.Dataset(samples, transform), preset=PRESETS[settings.preset],
-                              subset_size=len(samples), fast_bias_correction=settings.fast_bias_correction,
-                              ignored_scope=ignored)
+    args = {"preset": PRESETS[settings.preset], "subset_size": len(samples),
+            "fast_bias_correction": settings.fast_bias_correction, "ignored_scope": ignored}
+    accuracy = None
+    if validator is not None and settings.method == "accuracy_aware":
+        quantized, accuracy = quantize_with_accuracy_control(model, nncf.Dataset(samples, transform), validator,
+                                                             settings.target, **args)
+    else:
+        quantized = nncf.quantize(model, nncf.Dataset(samples, transform), **args)
     if settings.graph_fixes:
         checks = [transform(s) for s in calibration_samples(dataset, min(CHECK_IMAGES, len(samples)))]
         quantized, tail = keep_tail_rewrite(quantized, checks)
@@ -113,4 +140,5 @@ def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: Quan
     seconds = time.perf_counter() - start
     save_ir(quantized, out_xml)
     return QuantizeResult(len(samples), seconds, parent_xml.with_suffix(".bin").stat().st_size,
-                          out_xml.with_suffix(".bin").stat().st_size, settings.to_dict(), [f.to_dict() for f in fixes])
+                          out_xml.with_suffix(".bin").stat().st_size, settings.to_dict(), [f.to_dict() for f in fixes],
+                          accuracy)

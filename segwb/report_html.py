@@ -170,6 +170,31 @@ def graph_fixes_html(fixes: list[dict[str, Any]]) -> str:
     return f"<p>Graph rewrites around NNCF (none changes what the model computes):</p><ul class=fixes>{items}</ul>"
 
 
+def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
+    """What the AccuracyAware method did: the metric before and after, and the layers NNCF reverted, by rank."""
+    if not aa:
+        return ""
+    unit = "points" if aa["drop_type"] == "absolute" else "%"
+    verdict = ("within" if aa["within_drop"] else "<b>not within</b>") + f" the allowed {aa['max_drop']:g} {unit}"
+    steps = "".join(
+        f"<tr><td class=num>{s['rank']}</td><td>{html.escape(', '.join(s['operations']))}</td>"
+        f"<td class=num>{_num(s['drop_after'])}</td><td>{'kept' if s['kept'] else 'undone (the drop grew)'}</td></tr>"
+        for s in aa["steps"])
+    table = (f"<table class=reverted><thead><tr><th>Rank</th><th>Operations reverted to floating point</th>"
+             f"<th>Drop after</th><th>Step</th></tr></thead><tbody>{steps}</tbody></table>") if steps else \
+        "<p>No layer had to be reverted: the fully quantized model was already within the drop.</p>"
+    missed = "" if aa["within_drop"] else (
+        "<p class=note>NNCF stops when reverting more groups no longer helps or none is left; the layers that remain "
+        "quantized are not the cause, or the validation set is too small to tell. Try a larger drop, more images, "
+        "or the Mixed preset.</p>")
+    return (f"<p class=accuracy-aware>AccuracyAware: {html.escape(aa['metric'])} against the {html.escape(aa['reference'])} "
+            f"on {aa['validation_images']} images, at the f32 precision hint: parent <b>{_num(aa['parent_metric'])}</b>, "
+            f"fully quantized {_num(aa['default_int8_metric'])}, result <b>{_num(aa['final_metric'])}</b> "
+            f"(drop {_num(aa['drop'])} {unit}, {verdict}). {len(aa['reverted_operations'])} of "
+            f"{aa['quantized_operations'] or 'the'} quantized operations reverted to floating point, in the order of "
+            f"NNCF's ranking (largest share of the drop first); took {_num(aa['seconds'], 1)} s.</p>{missed}{table}")
+
+
 def render(report: dict[str, Any]) -> str:
     """The report page as a string."""
     perf, opt, comp = report["performance"], report["optimized"], report["comparison"]
@@ -187,6 +212,7 @@ def render(report: dict[str, Any]) -> str:
 fast bias correction {'on' if opt['settings']['fast_bias_correction'] else 'off'}; took {_num(opt['seconds'], 1)} s.
 Weights: {report['parent']['size_bytes'] / 1e6:.1f} MB → {opt['size_bytes'] / 1e6:.1f} MB.</p>
 {graph_fixes_html(opt['graph_fixes'])}
+{accuracy_aware_html(opt.get('accuracy_aware'))}
 <h2>Performance</h2>
 <div class=speedup>{_num(perf['speedup'])}× faster</div>
 <p class=note>Best INT8 throughput ({perf['optimized_precision']} precision hint) over the parent pinned to f32;

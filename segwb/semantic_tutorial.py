@@ -16,14 +16,12 @@ from . import __version__
 from .benchmark import compiled_properties
 from .datasets import Dataset, Sample, load_image, load_mask
 from .modelcard import ModelCard
-from .models import select_output
+from .models import output_classes
 from .overlays import save_png, semantic_overlay
 from .pipeline import TutorialOptions, optimized_precision, report_sections, shared_steps
 from .predict import Progress, compile_model, load_class_map, predict_semantic, prediction_path
 from .project import Project
 from .report_html import write_report_html
-from .runtime import core
-from .semantic import num_classes
 from .semantic_metrics import compare_maps, confusion_matrix, label_lut, mean_iou
 from .storage import write_json
 
@@ -112,12 +110,6 @@ def report_seconds(predicted: dict[str, dict[str, Any]], compared: dict[str, Any
              "compare": compared["seconds"]}
     slower = min(performance["parent"]["fps"], performance["optimized"]["fps"])
     return {**parts, "total": sum(parts.values()), "target": 1.25 * images / slower + 3.0}
-
-
-def output_classes(xml: Path, card: ModelCard) -> int:
-    """How many classes the model's adapter can produce."""
-    out = select_output(core().read_model(xml), card.output, xml)
-    return num_classes(card, tuple(out.get_partial_shape().get_min_shape()))
 
 
 def run(options: TutorialOptions, progress: Progress | None = None, cancel: threading.Event | None = None,

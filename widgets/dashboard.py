@@ -20,13 +20,15 @@ import ipywidgets as w
 from segwb import zoo
 from segwb.errors import SegwbError
 from segwb.pipeline import TutorialOptions
-from segwb.quantize import PRESETS, QuantizeSettings
-from segwb.report_html import graph_fixes_html
+from segwb.accuracy_aware import MAX_DROP_RANGE, AccuracyTarget, check_drop
+from segwb.quantize import METHODS, PRESETS, QuantizeSettings
+from segwb.report_html import accuracy_aware_html, graph_fixes_html
 from segwb.storage import read_json, write_json
 
 from .common import escape, input_error_html, note_html, one_line, style
 from .explorer import ExplorerView
 from .kernels import KernelView
+from .methods import METHOD_NAMES, methods_html
 from .performance import PerformanceView
 from .picker import ModelDataPicker
 from .runner import Task, TaskRunner
@@ -44,12 +46,13 @@ def projects_root() -> Path:
 
 
 def project_folder(root: Path, task: str, model: str | None, card: str | None, overrides: dict[str, Any],
-                   dataset: str) -> Path:
-    """One folder per task, model and dataset; segwb's step cache handles changed settings inside it."""
-    spec = json.dumps([task, model, card, overrides, dataset], sort_keys=True, default=str)
-    digest = hashlib.sha256(spec.encode()).hexdigest()[:8]
+                   dataset: str, method: str = "default") -> Path:
+    """One folder per task, model, dataset and method (so Default and AccuracyAware models sit side by side);
+    segwb's step cache handles changed settings inside it."""
+    spec = [task, model, card, overrides, dataset] + ([method] if method != "default" else [])
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:8]
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{Path(model).stem if model else 'default'}-{Path(dataset).name}")[:60]
-    return root / f"{task}-{name}-{digest}"
+    return root / f"{task}-{name}{'-aa' if method == 'accuracy_aware' else ''}-{digest}"
 
 
 def tutorial_module(task: str) -> Any:
@@ -89,6 +92,23 @@ class Dashboard:
                                       description="Graph rewrites around NNCF (weight folding, arg-max tail layout)")
         self.ignored = w.Text(description="Ignore layers", style={"description_width": "initial"}, placeholder="names, comma-separated (ignored scope)",
                               layout=w.Layout(width="560px"))
+        self.method = w.Dropdown(options=[(METHOD_NAMES[m], m) for m in METHODS], value="default", description="Method")
+        # A plain FloatText: a bounded one would clamp a bad value silently instead of saying what is wrong.
+        self.max_drop = w.FloatText(value=AccuracyTarget.max_drop, description="Max accuracy drop",
+                                    style={"description_width": "initial"}, layout=w.Layout(width="220px"))
+        self.drop_type = w.Dropdown(options=[("points (absolute)", "absolute"), ("% of the parent's (relative)", "relative")],
+                                    value="absolute", layout=w.Layout(width="220px"))
+        self.metric = w.Dropdown(options=[("Auto: annotations if they cover the model's classes", "auto"),
+                                          ("Ground truth: mean IoU / mask AP (annotations)", "ground_truth"),
+                                          ("Agreement with the parent (no annotations)", "agreement")],
+                                 value="auto", description="Metric", layout=w.Layout(width="460px"))
+        low, high = MAX_DROP_RANGE
+        self.accuracy_box = w.VBox([w.HBox([self.max_drop, self.drop_type]), self.metric, w.HTML(note_html(
+            f"NNCF quantizes everything, ranks groups of layers by their share of the metric's drop and reverts the "
+            f"worst to floating point until the drop is at most the maximum ({low:g}–{high:g}). Without annotations, "
+            "the metric is agreement with the parent: mean Optimized Model Average Result (semantic) or the F1 of the "
+            "matches between A and B (instance). The INT8 model then runs at the f32 hint, where its drop was validated."))])
+        self.method.observe(lambda _: self._method_changed(), "value")
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
                                                 step=0.5, description="Benchmark seconds per configuration", style={"description_width": "initial"})
         self.no_bf16 = w.Checkbox(value=False, description="Skip the default-precision (bf16) runs", indent=False)
@@ -100,16 +120,19 @@ class Dashboard:
             button.on_click(lambda _, u=until: self.run_step(u))
         self.runner.on_busy(self._busy)
         self.optimize_info = w.HTML("")
+        self.methods = w.HTML("")
         self.form_message = w.HTML("")
         self.report_summary = w.HTML(note_html("No report yet."))
         self.next_steps = w.HTML("")
         self.project_label = w.HTML("")
         self.tabs = w.Tab(children=[
             self.picker.widget,
-            w.VBox([w.HTML(note_html("NNCF post-training quantization (the Workbench's Default method). Each step is "
+            w.VBox([w.HTML(note_html("NNCF post-training quantization: the Default method, or AccuracyAware. Each step is "
                                      "cached in the project folder: running a later step runs any missing earlier one.")),
+                    self.method, self.accuracy_box,
                     w.HBox([self.preset, self.subset]), w.HBox([self.fast_bias, self.no_bf16]), self.graph_fixes, self.ignored,
-                    self.bench_seconds, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info]),
+                    self.bench_seconds, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info,
+                    w.HTML("<h3>Default vs AccuracyAware</h3>"), self.methods]),
             w.VBox([self.performance.widget, w.HTML("<h3>Where the time goes: parent (f32) vs INT8, layer by layer</h3>"),
                     self.kernels.widget, w.HTML("<h3>Explore inference configurations</h3>"), self.explorer.widget]),
             w.VBox([self.report_summary, self.table.widget]),
@@ -119,6 +142,7 @@ class Dashboard:
         self.performance.set_visible(False)
         self.explorer.set_visible(False)
         self.tabs.observe(self._tab_changed, "selected_index")
+        self._method_changed()
         self.widget = w.VBox([style(), self.project_label, self.runner.widget, self.tabs])
         self.widget.add_class("segwb-dashboard")
         self._restore()
@@ -145,19 +169,25 @@ class Dashboard:
         model, card, overrides = self.picker.model_spec()
         dataset = self.picker.dataset_spec()
         ignored = tuple(n.strip() for n in self.ignored.value.split(",") if n.strip())
-        settings = QuantizeSettings(preset=self.preset.value, subset=self.subset.value.strip() or "100%",
+        settings = QuantizeSettings(method=self.method.value, max_drop=float(self.max_drop.value),
+                                    drop_type=self.drop_type.value, metric=self.metric.value,
+                                    preset=self.preset.value, subset=self.subset.value.strip() or "100%",
                                     fast_bias_correction=self.fast_bias.value, ignored_names=ignored,
                                     graph_fixes=self.graph_fixes.value)
         from segwb.quantize import subset_size
 
         subset_size(settings.subset, 1)  # checks the syntax now, not after the model was imported
-        self.project = project_folder(self.root, self.picker.task.value, model, card, overrides, dataset)
+        if settings.method == "accuracy_aware":
+            check_drop(settings.target)
+        self.project = project_folder(self.root, self.picker.task.value, model, card, overrides, dataset, settings.method)
         return TutorialOptions(out=self.project, model=model, model_card=card, card_overrides=overrides, dataset=dataset,
                                quantize=settings, bench_seconds=float(self.bench_seconds.value), no_bf16=self.no_bf16.value)
 
     def state(self) -> dict[str, Any]:
         return {"picker": self.picker.state(), "preset": self.preset.value, "subset": self.subset.value,
                 "fast_bias": self.fast_bias.value, "graph_fixes": self.graph_fixes.value, "ignored": self.ignored.value,
+                "method": self.method.value, "max_drop": self.max_drop.value, "drop_type": self.drop_type.value,
+                "metric": self.metric.value,
                 "bench_seconds": self.bench_seconds.value, "no_bf16": self.no_bf16.value,
                 "project": str(self.project) if self.project else None}
 
@@ -171,7 +201,8 @@ class Dashboard:
                 saved = {}
         self.picker.restore(saved.get("picker") or self._defaults_from_environment())
         for key, widget in (("preset", self.preset), ("subset", self.subset), ("fast_bias", self.fast_bias),
-                            ("graph_fixes", self.graph_fixes), ("ignored", self.ignored),
+                            ("graph_fixes", self.graph_fixes), ("ignored", self.ignored), ("method", self.method),
+                            ("max_drop", self.max_drop), ("drop_type", self.drop_type), ("metric", self.metric),
                             ("bench_seconds", self.bench_seconds), ("no_bf16", self.no_bf16)):
             if key in saved:
                 widget.value = saved[key]
@@ -182,6 +213,15 @@ class Dashboard:
         self.load_results()
 
     # --- running ---------------------------------------------------------------------------------
+
+    def _method_changed(self) -> None:
+        """The accuracy target only for AccuracyAware; each method has its own project, so show its results."""
+        self.accuracy_box.layout.display = None if self.method.value == "accuracy_aware" else "none"
+        try:
+            self.options()
+        except SegwbError:
+            return
+        self.load_results()
 
     def _estimate(self, phase: str) -> float | None:
         """Expected seconds of an opaque phase: a benchmark run lasts its duration plus compiling."""
@@ -236,6 +276,7 @@ class Dashboard:
         measured = _record(steps / "benchmark.json")
         report = _record(project / "report.json", whole=True)
         self.optimize_info.value = _quantize_html(quantized) if quantized else ""
+        self.methods.value = methods_html(self._method_reports())
         performance = report["performance"] if report else measured
         if report and quantized and report["optimized"].get("digest") != quantized.get("digest"):
             report_note = note_html("This report is from an earlier INT8 model: create the accuracy report again.")
@@ -252,6 +293,13 @@ class Dashboard:
         self.table.show(report)
         self.viewer.show(report, project if report else None)
         self.next_steps.value = _next_steps_html(self, report)
+
+    def _method_reports(self) -> dict[str, dict[str, Any] | None]:
+        """Each method's report for the form's model and dataset (None where it has not run)."""
+        model, card, overrides = self.picker.model_spec()
+        dataset = self.picker.dataset_spec()
+        return {m: _record(project_folder(self.root, self.picker.task.value, model, card, overrides, dataset, m)
+                           / "report.json", whole=True) for m in METHODS}
 
     def _open_in_viewer(self, image: str) -> None:
         self.viewer.open(image)
@@ -271,7 +319,8 @@ def _record(path: Path, whole: bool = False) -> dict[str, Any] | None:
 def _quantize_html(q: dict[str, Any]) -> str:
     return (f'<p class="segwb-quantized">INT8 model ready: {q["subset_size"]} calibration images, '
             f'{q["seconds"]:.1f} s, weights {q["size_before"] / 1e6:.1f} MB → {q["size_after"] / 1e6:.1f} MB; '
-            f'settings {escape(json.dumps(q["settings"]))}.</p>' + graph_fixes_html(q.get("graph_fixes", [])))
+            f'settings {escape(json.dumps(q["settings"]))}.</p>' + graph_fixes_html(q.get("graph_fixes", []))
+            + accuracy_aware_html(q.get("accuracy_aware")))
 
 
 def _summary_html(report: dict[str, Any]) -> str:
@@ -325,6 +374,9 @@ def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
         args.append("--fast-bias-correction")
     if not options.quantize.graph_fixes:
         args.append("--no-graph-fixes")
+    if options.quantize.method == "accuracy_aware":
+        args += ["--method", "accuracy-aware", "--max-drop", f"{options.quantize.max_drop:g}",
+                 "--drop-type", options.quantize.drop_type, "--metric", options.quantize.metric.replace("_", "-")]
     parts = [f"<h3>Reproduce this run from a terminal</h3><pre>{escape(shlex.join(args))}</pre>"]
     if options.card_overrides:
         parts.append(note_html("Model card fields from the form: pass them as flags (e.g. --color-order) or in a card YAML."))
@@ -338,9 +390,10 @@ def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
             hints.append("The INT8 model is barely faster: see which layers still run in floating point, and measure "
                          "with a longer benchmark (Benchmark seconds) before deciding.")
         comp = report["comparison"]
-        if report["task"] == "semantic" and (comp.get("mean_average_result") or 1) < 0.9:
-            hints.append("Accuracy dropped: try the Mixed preset, or keep the worst layers in floating point with "
-                         "Ignore layers (the ignored scope).")
+        if report["task"] == "semantic" and (comp.get("mean_average_result") or 1) < 0.9 and options.quantize.method == "default":
+            hints.append("Accuracy dropped: use the AccuracyAware method (Optimize tab), which reverts the layers that "
+                         "hurt most to floating point until the drop is within your limit; with no annotations it "
+                         "bounds the agreement with the parent. Or try the Mixed preset, or Ignore layers.")
         hints.append("Deploy: the IR pair above runs with OpenVINO Runtime on any supported CPU; compile it with the "
                      "precision hint shown in the Performance tab to get the measured speed.")
         parts.append("<h3>What to try next</h3><ul>" + "".join(f"<li>{escape(h)}</li>" for h in hints) + "</ul>")

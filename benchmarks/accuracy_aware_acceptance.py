@@ -1,0 +1,69 @@
+"""Issue acceptance for the AccuracyAware method on the deeplabv3 fixture, with and without annotations.
+
+Usage: python benchmarks/accuracy_aware_acceptance.py [--out FILE] [--bench-seconds S] [--max-drop P]
+Two fresh `segwb tutorial semantic --method accuracy-aware` runs in child processes: on coco96-voc (metric: mean IoU
+against the VOC masks) and on coco96-images (metric: agreement with the parent). Targets: the drop within
+--max-drop points and a speedup of at least 1.5x over the f32 parent. The JSON holds both runs and what NNCF reverted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from acceptance_run import record, run_tutorial
+from semantic_acceptance import CARD
+
+SPEEDUP_MIN = 1.5
+
+
+def measure(report: dict[str, Any], wall: float, peak_mib: float) -> dict[str, Any]:
+    """The numbers of one run: the restorer's metric, the speedup kept, ground-truth mIoU when annotated."""
+    aa, perf, gt = report["optimized"]["accuracy_aware"], report["performance"], report["ground_truth"]
+    measured = {
+        "metric": aa["metric"], "parent_metric": aa["parent_metric"], "default_int8_metric": aa["default_int8_metric"],
+        "final_metric": aa["final_metric"], "drop": aa["drop"], "within_drop": aa["within_drop"],
+        "reverted": aa["reverted_operations"], "quantized_operations": aa["quantized_operations"],
+        "steps": aa["steps"], "quantize_seconds": report["optimized"]["seconds"],
+        "speedup": perf["speedup"], "parent_f32_fps": perf["parent"]["fps"], "optimized_fps": perf["optimized"]["fps"],
+        "mean_average_result": report["comparison"]["mean_average_result"],
+        "mean_pixel_agreement": report["comparison"]["mean_pixel_agreement"],
+        "wall_seconds": wall, "peak_rss_mib": peak_mib,
+    }
+    if gt:
+        measured["miou_drop_points"] = 100 * (gt["parent"]["mean_iou"] - gt["optimized"]["mean_iou"])
+    return measured
+
+
+def main() -> int:
+    fixtures = Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy_aware_acceptance.json"))
+    parser.add_argument("--bench-seconds", default="10")
+    parser.add_argument("--max-drop", default="0.5")
+    args = parser.parse_args()
+    runs, commands = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        card = Path(tmp) / "deeplabv3.yml"
+        card.write_text(CARD)
+        for dataset in ("coco96-voc", "coco96-images"):
+            report, wall, peak_mib, cmd = run_tutorial("semantic", [
+                "--model", str(fixtures / "models/deeplabv3-mnv2-voc-513/deeplabv3.xml"), "--model-card", str(card),
+                "--dataset", str(fixtures / "datasets" / dataset), "--bench-seconds", args.bench_seconds,
+                "--method", "accuracy-aware", "--max-drop", args.max_drop])
+            runs[dataset] = measure(report, wall, peak_mib)
+            commands.append(" ".join(cmd))
+    max_drop = float(args.max_drop)
+    met = {f"{name}_{what}": ok for name, run in runs.items() for what, ok in (
+        ("within_drop", run["drop"] <= max_drop), ("speedup_min", run["speedup"] >= SPEEDUP_MIN))}
+    met["coco96-voc_measured_miou_within_drop"] = runs["coco96-voc"]["miou_drop_points"] <= max_drop
+    record(args.out, [" ; ".join(commands)], runs, {"max_drop_points": max_drop, "speedup_min": SPEEDUP_MIN}, met)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The Workbench's AccuracyAware method: NNCF's ``quantize_with_accuracy_control`` with a metric per task.
+
+NNCF quantizes the whole model, then ranks groups of quantized layers by how much of the drop each causes
+and reverts them to floating point, most harmful first, until the metric is within ``max_drop`` of the
+parent's. We check every input before that long work, and record what NNCF did (the layers it reverted in
+its ranking order, the drop after each step) from its log, which is its only report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import nncf
+import numpy as np
+import openvino as ov
+
+from .datasets import Dataset
+from .errors import SegwbError
+from .modelcard import ModelCard
+from .models import output_classes
+from .runtime import DEVICE, core
+from .validation import REFERENCE_CONFIG, Validator, choose_metric
+
+DROP_TYPES = {"absolute": nncf.DropType.ABSOLUTE, "relative": nncf.DropType.RELATIVE}
+MAX_DROP_RANGE = (0.1, 10.0)  # points (absolute) or percent (relative), as in the original
+MIN_VALIDATION_IMAGES = 10  # fewer images cannot tell one layer's harm from another's
+MAX_VALIDATION_IMAGES = 300
+
+
+@dataclass(frozen=True)
+class AccuracyTarget:
+    """How much the metric may drop, and against what."""
+
+    max_drop: float = 0.5
+    drop_type: str = "absolute"
+    metric: str = "auto"  # auto | ground_truth | agreement (see segwb.validation)
+
+
+def check_drop(target: AccuracyTarget) -> None:
+    """Refuse an unknown drop type or a drop out of the original's range (one line)."""
+    if target.drop_type not in DROP_TYPES:
+        raise SegwbError(f"drop type must be absolute or relative, got {target.drop_type!r}")
+    low, high = MAX_DROP_RANGE
+    if not low <= target.max_drop <= high:
+        unit = "points" if target.drop_type == "absolute" else "percent"
+        raise SegwbError(f"max accuracy drop must be between {low:g} and {high:g} {unit} ({target.drop_type}), "
+                         f"got {target.max_drop:g}")
+
+
+def check_target(target: AccuracyTarget, dataset: Dataset) -> None:
+    """Refuse, before any long work, a drop out of range, an unknown drop type or a set too small to rank."""
+    check_drop(target)
+    if len(dataset) < MIN_VALIDATION_IMAGES:
+        raise SegwbError(f"{dataset.root}: {len(dataset)} images are too few to rank layers by their harm to accuracy; "
+                         f"AccuracyAware needs at least {MIN_VALIDATION_IMAGES}")
+
+
+def validation_subset(dataset: Dataset) -> Dataset:
+    """At most ``MAX_VALIDATION_IMAGES`` images, spread evenly over the dataset."""
+    if len(dataset) <= MAX_VALIDATION_IMAGES:
+        return dataset
+    indices = np.linspace(0, len(dataset) - 1, num=MAX_VALIDATION_IMAGES).round().astype(int)
+    return replace(dataset, samples=[dataset.samples[i] for i in sorted(set(indices.tolist()))])
+
+
+def prepare_validator(parent_xml: Path, card: ModelCard, dataset: Dataset, target: AccuracyTarget,
+                      min_score: float = 0.1, max_detections: int = 100,
+                      cancel: threading.Event | None = None) -> Validator:
+    """The validation function with its metric chosen (and, for agreement, the parent's predictions made)."""
+    check_target(target, dataset)
+    subset = validation_subset(dataset)
+    validator = Validator(card, subset.samples, min_score, max_detections, cancel)
+    classes = output_classes(parent_xml, card) if card.task == "semantic" else 0
+    validator.metric = choose_metric(validator, subset, parent_xml, target.metric, classes)
+    return validator
+
+
+@dataclass
+class RestorerLog:
+    """What NNCF's accuracy restorer said, parsed from its log records."""
+
+    initial: float | None = None
+    quantized: float | None = None
+    quantized_operations: int | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        if m := re.match(r"Metric of (initial|quantized) model: (\S+)", message):
+            setattr(self, m.group(1), float(m.group(2)))
+        elif m := re.match(r"Total number of quantized operations in the model: (\d+)", message):
+            self.quantized_operations = int(m.group(1))
+        elif m := re.match(r"Reverted (\d+) operations to the floating-point precision: \n(.*)", message, re.S):
+            names = [n.strip() for n in m.group(2).splitlines() if n.strip()]
+            self.steps.append({"rank": len(self.steps) + 1, "operations": names, "drop_after": None, "kept": True})
+        elif m := re.match(r"Accuracy drop with the new quantization scope is (\S+)", message):
+            self.steps[-1]["drop_after"] = float(m.group(1))
+        elif message.startswith("Re-calculating ranking scores") and self.steps:
+            self.steps[-1]["kept"] = False  # NNCF undoes a step that made the drop worse, then re-ranks
+
+    @property
+    def reverted(self) -> list[str]:
+        return [name for step in self.steps if step["kept"] for name in step["operations"]]
+
+
+@contextmanager
+def restorer_log() -> Iterator[RestorerLog]:
+    """Collect NNCF's INFO records for the duration of the block."""
+    parsed = RestorerLog()
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            parsed.add(record.getMessage())
+
+    logger = logging.getLogger("nncf")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    # Only ours while NNCF talks: its records are summarised in the report, and the CLI stays quiet.
+    logger.handlers, logger.propagate = [Handler(logging.INFO)], False
+    logger.setLevel(logging.INFO)
+    try:
+        yield parsed
+    finally:
+        logger.handlers, level, logger.propagate = saved
+        logger.setLevel(level)
+
+
+def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, validator: Validator,
+                                   target: AccuracyTarget, **quantize_args: Any) -> tuple[ov.Model, dict[str, Any]]:
+    """NNCF's accuracy-controlled quantization of ``model``; returns the model and what was done, for the report."""
+    metric = validator.metric
+    assert metric is not None
+    start = time.perf_counter()
+    with restorer_log() as log:
+        quantized = nncf.quantize_with_accuracy_control(
+            model, calibration, nncf.Dataset(list(range(len(validator.samples)))), validator,
+            max_drop=target.max_drop if target.drop_type == "absolute" else target.max_drop / 100,
+            drop_type=DROP_TYPES[target.drop_type], **quantize_args)
+    final, _ = validator(core().compile_model(quantized, DEVICE, REFERENCE_CONFIG), range(len(validator.samples)))
+    initial = log.initial
+    drop = None if initial is None else (initial - final if target.drop_type == "absolute"
+                                         else 100 * (initial - final) / initial if initial else 0.0)
+    return quantized, {
+        "metric": metric.name, "reference": metric.reference, "unit": "points (0-100)",
+        "max_drop": target.max_drop, "drop_type": target.drop_type, "requested_metric": target.metric,
+        "validation_images": len(validator.samples), "precision": "f32",
+        "parent_metric": initial, "default_int8_metric": log.quantized, "final_metric": final, "drop": drop,
+        "within_drop": drop is not None and drop <= target.max_drop + 1e-9,
+        "quantized_operations": log.quantized_operations,
+        "reverted_operations": log.reverted, "steps": log.steps,
+        "seconds": time.perf_counter() - start,
+    }
