@@ -123,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     dep.add_argument("--project", type=Path, required=True, help="project folder with report.json")
     dep.add_argument("--out", type=Path, metavar="ZIP", help="zip to write (default: PROJECT/deploy/<name>-<role>-deploy.zip)")
     dep.add_argument("--role", choices=["optimized", "parent"], default="optimized", help="which model (default optimized)")
+    ex = sub.add_parser("export", help="write a project as a .tar.gz: models, settings, results, description.txt")
+    ex.add_argument("--project", type=Path, required=True, help="project folder")
+    ex.add_argument("--out", type=Path, help="archive file (default: PROJECT/export/<name>.tar.gz)")
+    ex.add_argument("--with-dataset", action="store_true", help="include the images and annotations the report used")
+    ex.add_argument("--split", help="the --split the run was given (VOC/COCO), to find the same images")
+    im = sub.add_parser("import", help="re-create a project from an exported .tar.gz (checked before extracting)")
+    im.add_argument("archive", type=Path)
+    im.add_argument("--out", type=Path, required=True, help="new or empty project folder")
     fetch = sub.add_parser("fetch", help="download a zoo model into the cache")
     fetch.add_argument("name", nargs="?", help="zoo model (default: the semantic tutorial's default)")
     sub.add_parser("zoo", help="list the zoo models")
@@ -265,6 +273,17 @@ def run(args: argparse.Namespace) -> int:
         return _explore(args)
     if args.command == "compare-performance":
         return _compare_performance(args)
+    if args.command == "export":
+        from .project_archive import export_project
+
+        print(export_project(args.project, args.out, include_dataset=args.with_dataset, split=args.split))
+        return 0
+    if args.command == "import":
+        from .project_archive import DESCRIPTION, import_project
+
+        dest = import_project(args.archive, args.out)
+        print((dest / DESCRIPTION).read_text(encoding="utf-8") + f"project: {dest}")
+        return 0
     if args.command == "deploy":
         from .deploy import build_package
 

@@ -29,6 +29,7 @@ from .common import escape, input_error_html, note_html, one_line, style
 from .explorer import ExplorerView
 from .kernels import KernelView
 from .methods import METHOD_NAMES, methods_html
+from .packages import PackageView
 from .performance import PerformanceView
 from .picker import ModelDataPicker
 from .runner import Task, TaskRunner
@@ -78,6 +79,7 @@ class Dashboard:
         self.performance = PerformanceView()
         self.explorer = ExplorerView(self.runner)
         self.kernels = KernelView(self.runner)
+        self.packages = PackageView(self.runner, REPO)  # Voila serves files relative to where `make app` starts it
         self.viewer = OverlayViewer()
         self.table = ReportTable(on_select=self._open_in_viewer)
         self.project: Path | None = None
@@ -137,7 +139,7 @@ class Dashboard:
                     self.kernels.widget, w.HTML("<h3>Explore inference configurations</h3>"), self.explorer.widget]),
             w.VBox([self.report_summary, self.table.widget]),
             self.viewer.widget,
-            self.next_steps,
+            w.VBox([self.next_steps, self.packages.widget]),
         ], titles=TABS)
         self.performance.set_visible(False)
         self.explorer.set_visible(False)
@@ -237,6 +239,7 @@ class Dashboard:
         for button in (*self.buttons.values(), self.picker.fetch_button, self.explorer.run_button,
                        self.kernels.run_button):
             button.disabled = busy
+        self.packages.set_busy(busy)
 
     def run_step(self, until: str) -> bool:
         """Start ``until`` ("quantize", "benchmark" or "report") in the background; False if it could not start."""
@@ -293,6 +296,7 @@ class Dashboard:
         self.table.show(report)
         self.viewer.show(report, project if report else None)
         self.next_steps.value = _next_steps_html(self, report)
+        self.packages.set_project(project, has_report=report is not None)
 
     def _method_reports(self) -> dict[str, dict[str, Any] | None]:
         """Each method's report for the form's model and dataset (None where it has not run)."""
@@ -394,7 +398,7 @@ def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
             hints.append("Accuracy dropped: use the AccuracyAware method (Optimize tab), which reverts the layers that "
                          "hurt most to floating point until the drop is within your limit; with no annotations it "
                          "bounds the agreement with the parent. Or try the Mixed preset, or Ignore layers.")
-        hints.append("Deploy: the IR pair above runs with OpenVINO Runtime on any supported CPU; compile it with the "
-                     "precision hint shown in the Performance tab to get the measured speed.")
+        hints.append("Deploy: the package below runs the INT8 model with OpenVINO Runtime and the precision hint shown in "
+                     "the Performance tab, without segwb.")
         parts.append("<h3>What to try next</h3><ul>" + "".join(f"<li>{escape(h)}</li>" for h in hints) + "</ul>")
     return "".join(parts)

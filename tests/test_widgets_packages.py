@@ -1,0 +1,46 @@
+"""Next steps tab: the deployment package and the project archive, made from the dashboard, offered for download."""
+
+from __future__ import annotations
+
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dashboard_helpers import small_setup
+from widgets.dashboard import Dashboard
+from widgets.packages import download_link
+
+
+def test_download_link_only_under_voila_root(tmp_path: Path) -> None:
+    package = tmp_path / "projects" / "p" / "deploy" / "p-optimized-deploy.zip"
+    package.parent.mkdir(parents=True)
+    package.write_bytes(b"x" * 2000)
+    link = download_link(package, tmp_path)
+    assert 'href="/voila/files/projects/p/deploy/p-optimized-deploy.zip"' in link and "Download p-optimized-deploy.zip" in link
+    elsewhere = download_link(package, tmp_path / "other")
+    assert "href" not in elsewhere and str(package) in elsewhere
+
+
+def test_deploy_and_export_from_the_dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = small_setup(tmp_path / "data")
+    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL", str(setup.model))
+    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL_CARD", str(setup.card or ""))
+    monkeypatch.setenv("SEGWB_DASHBOARD_DATASET", setup.dataset)
+    monkeypatch.setenv("SEGWB_DASHBOARD_BENCH_SECONDS", "0.2")
+    app = Dashboard(tmp_path / "projects")
+    assert app.packages.deploy_button.disabled and "accuracy report first" in app.packages.result.value
+    assert app.run_step("report") and app.runner.wait(300) and app.runner.state == "done", app.runner.error.value
+    assert not app.packages.deploy_button.disabled
+    app.packages.deploy_button.click()
+    assert app.runner.wait(120) and app.runner.state == "done", app.runner.error.value
+    package = next((app.project / "deploy").glob("*.zip"))
+    assert str(package.resolve()) in app.packages.result.value
+    assert any(n.endswith("/infer.py") for n in zipfile.ZipFile(package).namelist())
+    app.packages.export_button.click()
+    assert app.runner.wait(120) and app.runner.state == "done", app.runner.error.value
+    archive = next((app.project / "export").glob("*.tar.gz"))
+    assert str(archive.resolve()) in app.packages.result.value
+    with tarfile.open(archive) as tar:
+        assert any(n.endswith("/description.txt") for n in tar.getnames())
