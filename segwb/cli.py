@@ -189,8 +189,9 @@ def _summary(report: dict[str, Any], path: Path) -> str:
              f"{perf['optimized']['fps']:.1f} FPS; speedup {perf['speedup']:.2f}x"]
     lines += [f"graph rewrite: {fix['summary']}" for fix in report["optimized"]["graph_fixes"]]
     if aa := report["optimized"].get("accuracy_aware"):
+        quantized = "N/A" if aa["default_int8_metric"] is None else f"{aa['default_int8_metric']:.2f}"
         lines.append(f"accuracy-aware ({aa['metric']} vs {aa['reference']}): parent {aa['parent_metric']:.2f}, "
-                     f"default INT8 {aa['default_int8_metric']:.2f}, result {aa['final_metric']:.2f} "
+                     f"default INT8 {quantized}, result {aa['final_metric']:.2f} "
                      f"(drop {aa['drop']:.2f}, max {aa['max_drop']} {aa['drop_type']}); "
                      f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized layers reverted to float")
     if report["task"] == "instance":

@@ -109,14 +109,15 @@ def step_quantize(project: Project, parent: Parent, dataset: Dataset, options: T
 
     if accuracy_aware:
         check_target(settings.target, dataset)
+    # The card decides the calibration inputs (colour order, resize) and, for AccuracyAware, the classes compared.
     inputs = {"parent": parent.digest, "dataset": dataset.digest, "settings": settings.to_dict(), "nncf": _nncf_version(),
-              "pipeline": PIPELINE_VERSION}
+              "pipeline": PIPELINE_VERSION, "card": parent.card.to_dict()}
     if accuracy_aware and parent.card.task == "instance":
         inputs["detections"] = {"min_score": options.min_score, "max_detections": options.max_detections}
     result = project.cached("quantize", inputs, run, (project.optimized_xml,))
-    card_path = card_file(project.optimized_xml)
-    if not card_path.exists():
-        write_bytes(card_path, card_file(parent.xml).read_bytes())
+    card_path, parent_card = card_file(project.optimized_xml), card_file(parent.xml).read_bytes()
+    if not card_path.exists() or card_path.read_bytes() != parent_card:
+        write_bytes(card_path, parent_card)
     return result
 
 

@@ -459,7 +459,10 @@ def _relocate(project: Path, new_root: Path, dataset: dict[str, Any], archive: P
 
     written = rewrite(project / "report.json", report)
     if written is not None:
-        write_report_html(written, project / "report.html")
+        try:
+            write_report_html(written, project / "report.html")
+        except (KeyError, TypeError, ValueError) as exc:  # a report from another segwb version, or crafted
+            raise SegwbError(f"report.json cannot be rendered ({type(exc).__name__}: {first_line(exc)})", archive) from None
     if old_dataset:
         rewrite(project / "predictions" / "images.json",
                  lambda images: [{**i, "path": _into_dataset(i["path"], old_dataset, new_root)} for i in images])

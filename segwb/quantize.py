@@ -128,7 +128,7 @@ def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: Quan
     args = {"preset": PRESETS[settings.preset], "subset_size": len(samples),
             "fast_bias_correction": settings.fast_bias_correction, "ignored_scope": ignored}
     accuracy = None
-    if validator is not None and settings.method == "accuracy_aware":
+    if validator is not None:
         quantized, accuracy = quantize_with_accuracy_control(model, nncf.Dataset(samples, transform), validator,
                                                              settings.target, **args)
     else:

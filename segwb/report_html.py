@@ -177,7 +177,7 @@ def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
     unit = "points" if aa["drop_type"] == "absolute" else "%"
     verdict = ("within" if aa["within_drop"] else "<b>not within</b>") + f" the allowed {aa['max_drop']:g} {unit}"
     steps = "".join(
-        f"<tr><td class=num>{s['rank']}</td><td>{html.escape(', '.join(s['operations']))}</td>"
+        f"<tr><td class=num>{int(s['rank'])}</td><td>{html.escape(', '.join(s['operations']))}</td>"
         f"<td class=num>{_num(s['drop_after'])}</td><td>{'kept' if s['kept'] else 'undone (the drop grew)'}</td></tr>"
         for s in aa["steps"])
     table = (f"<table class=reverted><thead><tr><th>Rank</th><th>Operations reverted to floating point</th>"
@@ -188,10 +188,10 @@ def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
         "quantized are not the cause, or the validation set is too small to tell. Try a larger drop, more images, "
         "or the Mixed preset.</p>")
     return (f"<p class=accuracy-aware>AccuracyAware: {html.escape(aa['metric'])} against the {html.escape(aa['reference'])} "
-            f"on {aa['validation_images']} images, at the f32 precision hint: parent <b>{_num(aa['parent_metric'])}</b>, "
+            f"on {int(aa['validation_images'])} images, at the f32 precision hint: parent <b>{_num(aa['parent_metric'])}</b>, "
             f"fully quantized {_num(aa['default_int8_metric'])}, result <b>{_num(aa['final_metric'])}</b> "
             f"(drop {_num(aa['drop'])} {unit}, {verdict}). {len(aa['reverted_operations'])} of "
-            f"{aa['quantized_operations'] or 'the'} quantized operations reverted to floating point, in the order of "
+            f"{int(aa['quantized_operations'] or 0) or 'the'} quantized operations reverted to floating point, in the order of "
             f"NNCF's ranking (largest share of the drop first); took {_num(aa['seconds'], 1)} s.</p>{missed}{table}")
 
 

@@ -9,6 +9,7 @@ per image (NNCF picks the images that changed most to rank layers on).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from .runtime import DEVICE, core
 from .semantic import class_map
 from .semantic_metrics import compare_maps, confusion_matrix, label_lut, mean_iou
 
+log = logging.getLogger("segwb")
 METRICS = ("auto", "ground_truth", "agreement")
 TENSOR_CACHE_BYTES = 512 << 20  # preprocessed inputs kept in memory; NNCF validates the same images many times
 # NNCF compiles every candidate with an f32 precision hint and nothing else: the parent's reference predictions
@@ -161,29 +163,32 @@ class Validator:
         return decode(outputs, self.card, geometry, self.min_score, self.max_detections)
 
     def predict(self, compiled: ov.CompiledModel, indices: list[int]) -> list[Any]:
-        """Predictions of ``indices`` in order (class maps or :class:`Instances`), preprocessing overlapping inference."""
+        """Predictions of ``indices`` in order (class maps or :class:`Instances`); the next image is prepared
+        while one request runs.
+
+        No AsyncInferQueue callback: a callback holding the compiled model could drop its last reference on an
+        OpenVINO worker thread, whose executor then joins itself and aborts the process. NNCF compiles with
+        the LATENCY default, where a queue would hold one request anyway.
+        """
         dtype = compiled.input(0).get_element_type().to_dtype()
-        found: dict[int, Any] = {}
-        errors: list[BaseException] = []
-
-        def finished(request: ov.InferRequest, userdata: tuple[int, Geometry]) -> None:
-            try:
-                found[userdata[0]] = self._output(request, compiled, userdata[1])
-            except BaseException as exc:  # surfaced after wait_all: OpenVINO would swallow it
-                errors.append(exc)
-
-        queue = ov.AsyncInferQueue(compiled, 0)
-        queue.set_callback(finished)
+        request = compiled.create_infer_request()
+        found: list[Any] = []
+        running: Geometry | None = None
         for index in indices:
             if self.cancel is not None and self.cancel.is_set():
-                queue.wait_all()
+                if running is not None:
+                    request.wait()
                 raise Cancelled("accuracy-aware quantization cancelled; the parent model is unchanged")
             tensor, geometry = self._input(index, dtype)
-            queue.start_async({0: tensor}, (index, geometry))
-        queue.wait_all()
-        if errors:
-            raise errors[0]
-        return [found[i] for i in indices]
+            if running is not None:
+                request.wait()
+                found.append(self._output(request, compiled, running))
+            request.start_async({0: tensor})
+            running = geometry
+        if running is not None:
+            request.wait()
+            found.append(self._output(request, compiled, running))
+        return found
 
     def reference_predictions(self, xml: Any) -> list[Any]:
         """The parent's predictions of every image, compiled as NNCF compiles the models it validates."""
@@ -214,6 +219,8 @@ def instance_truth(dataset: Dataset, card: ModelCard) -> InstanceTruth | str:
     if dataset.coco is None:
         return f"{dataset.root}: needs COCO instance annotations (annotations/instances*.json)"
     mapping, _, _ = category_map(card.labels, dataset.coco["categories"])
+    if not card.labels:
+        return "the model card has no class labels to match the COCO categories: pass --labels FILE"
     if not mapping:
         return f"{dataset.annotation_file}: none of its categories is a class of the model"
     to_class = {cat: cls for cls, cat in mapping.items()}
@@ -247,5 +254,6 @@ def choose_metric(validator: Validator, dataset: Dataset, parent_xml: Any, wante
             return truth
         if wanted == "ground_truth":
             raise SegwbError(f"the ground-truth metric cannot be computed: {truth}")
+        log.warning("AccuracyAware: agreement with the parent instead of the ground truth (%s)", truth)
     parent = validator.reference_predictions(parent_xml)
     return SemanticAgreement(parent, classes) if card.task == "semantic" else InstanceAgreement(parent)

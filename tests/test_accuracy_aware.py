@@ -3,6 +3,7 @@ and the tutorial end to end with ground truth (semantic, VOC) and with agreement
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -77,12 +78,13 @@ def test_restorer_log_keeps_rank_order_and_undone_steps() -> None:
                     "Reverted 1 operations to the floating-point precision: \n\tconv_b",
                     "Accuracy drop with the new quantization scope is 0.9 (DropType.ABSOLUTE)",
                     "Re-calculating ranking scores for remaining groups",
-                    "Reverted 1 operations to the floating-point precision: \n\tconv_c"]:
+                    "Reverted 1 operations to the floating-point precision: \n\tconv_c",
+                    "Algorithm completed: achieved required accuracy drop 0.004 (DropType.RELATIVE)"]:
         log.add(message)
     assert (log.initial, log.quantized, log.quantized_operations) == (57.9, 56.8, 70)
     assert [s["operations"] for s in log.steps] == [["conv_a", "add_a"], ["conv_b"], ["conv_c"]]
     assert [s["kept"] for s in log.steps] == [True, False, True]
-    assert [s["drop_after"] for s in log.steps] == [0.7, 0.9, None]
+    assert [s["drop_after"] for s in log.steps] == [0.7, 0.9, 0.4]  # NNCF's relative fraction, in percent
     assert log.reverted == ["conv_a", "add_a", "conv_c"]
 
 
@@ -177,3 +179,33 @@ def test_instance_agreement_without_annotations(tmp_path: Path) -> None:
     assert aa["parent_metric"] == pytest.approx(100.0)
     assert aa["final_metric"] == pytest.approx(100 * report["comparison"]["f1"])
     assert aa["within_drop"] == (aa["drop"] <= 0.5 + 1e-9)
+
+
+def test_instance_ground_truth_is_coco_mask_ap(tmp_path: Path) -> None:
+    """COCO annotations of a model class: the metric is pycocotools' mask AP, equal to the report's own."""
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    images, anns = [], []
+    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    for i in range(10):
+        radius = 9 + i % 4
+        image = np.random.default_rng(i).integers(0, 30, (48, 64, 3)).astype(np.uint8)
+        cv2.circle(image, (32, 24), radius, (255, 255, 255), -1)
+        cv2.imwrite(str(root / "images" / f"d{i}.jpg"), image)
+        images.append({"id": 100 + i, "file_name": f"d{i}.jpg", "width": 64, "height": 48})
+        polygon = [round(float(v), 2) for a in angles for v in (32 + radius * np.cos(a), 24 + radius * np.sin(a))]
+        anns.append({"id": i + 1, "image_id": 100 + i, "category_id": 1, "segmentation": [polygon], "iscrowd": 0})
+    (root / "annotations" / "instances_val.json").write_text(json.dumps(
+        {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "person"}]}))
+    xml = tmp_path / "m" / "tiny_yolo.xml"
+    save_ir(yolo_e2e_model(np.float32([[8, 8, 24, 24, 0.9, 0, 1, 0], [6, 16, 26, 28, 0.6, 1, 0, 1]])), xml)
+    (xml.parent / "labels.txt").write_text("person\ncat\n")
+    out = tmp_path / "out"
+    assert cli.main(["tutorial", "instance", "--model", str(xml), "--dataset", str(root), "--out", str(out),
+                     "--method", "accuracy-aware", "--metric", "ground-truth", *BENCH]) == 0
+    report = read_json(out / "report.json")
+    aa, gt = report["optimized"]["accuracy_aware"], report["ground_truth"]
+    assert (aa["metric"], aa["reference"]) == ("mask AP", "ground truth") and aa["parent_metric"] > 0
+    assert aa["parent_metric"] == pytest.approx(100 * gt["parent"]["mask_ap"], abs=1e-6)
+    assert aa["final_metric"] == pytest.approx(100 * gt["optimized"]["mask_ap"], abs=1e-6)

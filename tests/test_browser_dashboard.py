@@ -2,13 +2,21 @@
 
 Starts Voila on a free 127.0.0.1 port, drives Debian's Chromium with Playwright, fails on any error panel or
 browser console error, and saves screenshots under tests/artifacts/ (git-ignored).
+
+The main server's projects live in a fresh folder under tests/artifacts/ (removed at the end): the Next steps tab
+links a file for download only when it is under the repository, the folder Voila runs from (else it shows the path).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import tarfile
+import tempfile
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,7 +77,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, setup: Setup) -> Iterator[VoilaServer]:
     tmp = tmp_path_factory.mktemp("voila")
-    env = {**os.environ, "SEGWB_PROJECTS": str(tmp / "projects"), "SEGWB_CACHE": str(tmp / "cache"),
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    projects = Path(tempfile.mkdtemp(prefix="browser-projects-", dir=ARTIFACTS))  # under the repository: see the top
+    env = {**os.environ, "SEGWB_PROJECTS": str(projects), "SEGWB_CACHE": str(tmp / "cache"),
            "SEGWB_DASHBOARD_MODEL": str(setup.model), "SEGWB_DASHBOARD_MODEL_CARD": str(setup.card or ""),
            "SEGWB_DASHBOARD_DATASET": setup.dataset, "SEGWB_DASHBOARD_BENCH_SECONDS": "0.5",
            "SEGWB_UPLOAD_LIMIT_MB": "1"}
@@ -80,6 +90,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, setup: Setup) -> Iterator[V
         yield voila
     finally:
         voila.stop()
+        shutil.rmtree(projects, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +127,37 @@ def _floats(texts: list[str]) -> list[float]:
     return [float(t) for t in texts if t != "N/A"]
 
 
-def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser, setup: Setup) -> None:
-    """Run all steps from the Optimize tab, then read the speedup, sort the table, open an overlay, go Advanced."""
+def _make_and_download(browser: Browser, server: VoilaServer, button: str, suffix: str, into: Path) -> tuple[str, Path]:
+    """Click a Next steps button, wait for its download link and download it in the browser: (href, file)."""
+    page = browser.page
+    page.locator(f".{button} button, button.{button}").first.click()
+    link = page.locator(f'a.segwb-download[href$="{suffix}"]')
+    link.wait_for(timeout=120_000)
+    href = link.get_attribute("href")
+    assert href and href.startswith("/voila/files/"), href
+    status = _status(server.url.rstrip("/") + href)  # a refused link would only show as a "canceled" download
+    assert status == 200, f"Voila answers {href} with HTTP {status} (its files handler serves Voila.root_dir)"
+    with page.expect_download(timeout=30_000) as info:
+        link.click()
+    download = info.value
+    assert download.failure() is None, download.failure()
+    assert download.suggested_filename == Path(href).name
+    path = into / download.suggested_filename
+    download.save_as(path)
+    return href, path
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser, setup: Setup, tmp_path: Path) -> None:
+    """Run all steps from the Optimize tab, then read the speedup, sort the table, open an overlay, go Advanced,
+    and download the deployment package and the project archive from Next steps."""
     page = browser.page
     browser.open(server.url)
     browser.shot("1-model-and-data")
@@ -173,6 +213,29 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
     results = _floats(browser.cells("result"))
     assert results == sorted(results)
     browser.shot("7-advanced")
+    browser.check_clean()
+
+    # Next steps: the deployment package and the project archive, downloaded through Voila's files handler
+    browser.tab("Next steps")
+    href, package = _make_and_download(browser, server, "segwb-deploy", ".zip", tmp_path)
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+        assert archive.testzip() is None
+    assert any(n.endswith("/infer.py") for n in names) and any(n.endswith("/model/model.xml") for n in names), names
+    browser.shot("7b-deployment-package")
+    project = href.removeprefix("/voila/files/").rsplit("/deploy/", 1)[0]
+    href, exported = _make_and_download(browser, server, "segwb-export", ".tar.gz", tmp_path)
+    assert href.startswith(f"/voila/files/{project}/export/"), href
+    with tarfile.open(exported) as archive:
+        names = archive.getnames()
+    assert any(n.endswith("/description.txt") for n in names), names
+    browser.shot("7c-export")
+    # voila.json's allowlist: the links' files are served (checked above), the rest of the project folder is not;
+    # these files exist under the served folder, so only a refusal (403) is right, not a 404 for a wrong path
+    for refused in (f"{project}/report.json", f"{project}/models/optimized/model.xml",
+                    f"{project}/models/optimized/model.bin", "pyproject.toml", "voila.json"):
+        assert (REPO / refused).is_file(), refused
+        assert _status(f"{server.url}voila/files/{refused}") == 403, refused
     browser.check_clean()
 
 

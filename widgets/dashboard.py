@@ -237,8 +237,8 @@ class Dashboard:
 
     def _busy(self, busy: bool) -> None:
         for button in (*self.buttons.values(), self.picker.fetch_button, self.explorer.run_button,
-                       self.kernels.run_button):
-            button.disabled = busy
+                       self.kernels.run_button, self.method):
+            button.disabled = busy  # the method picks the project: it must not change under a running step
         self.packages.set_busy(busy)
 
     def run_step(self, until: str) -> bool:
@@ -394,7 +394,8 @@ def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
             hints.append("The INT8 model is barely faster: see which layers still run in floating point, and measure "
                          "with a longer benchmark (Benchmark seconds) before deciding.")
         comp = report["comparison"]
-        if report["task"] == "semantic" and (comp.get("mean_average_result") or 1) < 0.9 and options.quantize.method == "default":
+        average = comp.get("mean_average_result")
+        if report["task"] == "semantic" and average is not None and average < 0.9 and options.quantize.method == "default":
             hints.append("Accuracy dropped: use the AccuracyAware method (Optimize tab), which reverts the layers that "
                          "hurt most to floating point until the drop is within your limit; with no annotations it "
                          "bounds the agreement with the parent. Or try the Mixed preset, or Ignore layers.")

@@ -54,8 +54,7 @@ class PackageView:
     def set_project(self, project: Path | None, has_report: bool = False) -> None:
         """Both need a finished report (the package runs at the precision it measured)."""
         self.project = project if has_report else None
-        for button in (self.deploy_button, self.export_button):
-            button.disabled = self.project is None
+        self.set_busy(self.runner.busy)
         if self.project is None:
             self.result.value = note_html("Create the accuracy report first.")
         elif not self.runner.busy:
