@@ -178,11 +178,9 @@ def _progress() -> Any:
     return update
 
 
-def _pct(value: float | None) -> str:
-    return "N/A" if value is None else f"{100 * value:.2f} %"
-
-
 def _summary(report: dict[str, Any], path: Path) -> str:
+    from .report_html import percent
+
     perf, comp, gt = report["performance"], report["comparison"], report["ground_truth"]
     lines = [report["model_choice"],
              f"parent f32: {perf['parent']['fps']:.1f} FPS; INT8 ({perf['optimized_precision']}): "
@@ -196,14 +194,14 @@ def _summary(report: dict[str, Any], path: Path) -> str:
                      f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized layers reverted to float")
     if report["task"] == "instance":
         lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
-                     f"({_pct(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "
-                     f"({_pct(comp['matches_over_optimized'])}), score >= {comp['min_score']}")
+                     f"({percent(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "
+                     f"({percent(comp['matches_over_optimized'])}), score >= {comp['min_score']}")
         if gt:
-            lines.append(f"ground-truth mask AP: parent {_pct(gt['parent']['mask_ap'])}, optimized {_pct(gt['optimized']['mask_ap'])}"
-                         f"; box AP: parent {_pct(gt['parent']['box_ap'])}, optimized {_pct(gt['optimized']['box_ap'])}")
+            lines.append(f"ground-truth mask AP: parent {percent(gt['parent']['mask_ap'])}, optimized {percent(gt['optimized']['mask_ap'])}"
+                         f"; box AP: parent {percent(gt['parent']['box_ap'])}, optimized {percent(gt['optimized']['box_ap'])}")
     else:
         lines.append(f"mean Optimized Model Average Result {comp['mean_average_result']:.4f}, "
-                     f"pixel agreement {_pct(comp['mean_pixel_agreement'])}")
+                     f"pixel agreement {percent(comp['mean_pixel_agreement'])}")
     if report["task"] == "semantic" and gt:
         lines.append(f"ground-truth mean IoU: parent {100 * gt['parent']['mean_iou']:.2f} %, "
                      f"optimized {100 * gt['optimized']['mean_iou']:.2f} %")

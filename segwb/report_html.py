@@ -90,6 +90,11 @@ render(); if (DATA.basic.length) show(rows()[0].image);
 """
 
 
+def percent(value: float | None) -> str:
+    """A fraction as a percentage with two decimals, N/A when missing."""
+    return "N/A" if value is None else f"{100 * value:.2f} %"
+
+
 def _num(value: Any, digits: int = 2) -> str:
     return "N/A" if value is None else f"{value:.{digits}f}"
 

@@ -279,7 +279,7 @@ class Dashboard:
         measured = _record(steps / "benchmark.json")
         report = _record(project / "report.json", whole=True)
         self.optimize_info.value = _quantize_html(quantized) if quantized else ""
-        self.methods.value = methods_html(self._method_reports())
+        self.methods.value = methods_html(self._method_reports(report))
         performance = report["performance"] if report else measured
         if report and quantized and report["optimized"].get("digest") != quantized.get("digest"):
             report_note = note_html("This report is from an earlier INT8 model: create the accuracy report again.")
@@ -298,12 +298,14 @@ class Dashboard:
         self.next_steps.value = _next_steps_html(self, report)
         self.packages.set_project(project, has_report=report is not None)
 
-    def _method_reports(self) -> dict[str, dict[str, Any] | None]:
-        """Each method's report for the form's model and dataset (None where it has not run)."""
+    def _method_reports(self, current: dict[str, Any] | None) -> dict[str, dict[str, Any] | None]:
+        """Each method's report for the form's model and dataset (None where it has not run); the shown
+        method's report is ``current``, already read."""
         model, card, overrides = self.picker.model_spec()
         dataset = self.picker.dataset_spec()
-        return {m: _record(project_folder(self.root, self.picker.task.value, model, card, overrides, dataset, m)
-                           / "report.json", whole=True) for m in METHODS}
+        return {m: current if m == self.method.value else
+                _record(project_folder(self.root, self.picker.task.value, model, card, overrides, dataset, m)
+                        / "report.json", whole=True) for m in METHODS}
 
     def _open_in_viewer(self, image: str) -> None:
         self.viewer.open(image)

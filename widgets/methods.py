@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from segwb.report_html import percent
+
 from .common import escape, note_html
 
 METHOD_NAMES = {"default": "Default", "accuracy_aware": "AccuracyAware"}
-
-
-def _pct(value: float | None) -> str:
-    return "N/A" if value is None else f"{100 * value:.2f} %"
 
 
 def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
@@ -24,13 +22,13 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     if report["task"] == "semantic":
         average = comp.get("mean_average_result")
         rows += [("Mean Optimized Model Average Result", "N/A" if average is None else f"{average:.4f}"),
-                 ("Mean pixel agreement", _pct(comp.get("mean_pixel_agreement")))]
+                 ("Mean pixel agreement", percent(comp.get("mean_pixel_agreement")))]
         if gt:
-            rows.append(("Mean IoU (parent → optimized)", f"{_pct(gt['parent']['mean_iou'])} → {_pct(gt['optimized']['mean_iou'])}"))
+            rows.append(("Mean IoU (parent → optimized)", f"{percent(gt['parent']['mean_iou'])} → {percent(gt['optimized']['mean_iou'])}"))
     else:
-        rows.append(("F1 of matches between A and B", _pct(comp.get("f1"))))
+        rows.append(("F1 of matches between A and B", percent(comp.get("f1"))))
         if gt:
-            rows.append(("mask AP (parent → optimized)", f"{_pct(gt['parent']['mask_ap'])} → {_pct(gt['optimized']['mask_ap'])}"))
+            rows.append(("mask AP (parent → optimized)", f"{percent(gt['parent']['mask_ap'])} → {percent(gt['optimized']['mask_ap'])}"))
     if aa:
         rows.append((f"AccuracyAware {aa['metric']} (parent → result)",
                      f"{aa['parent_metric']:.2f} → {aa['final_metric']:.2f}, max drop {aa['max_drop']:g} {aa['drop_type']}"))
