@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from .models import output_classes
 from .runtime import DEVICE, core
 from .validation import REFERENCE_CONFIG, Validator, choose_metric
 
+log = logging.getLogger("segwb")
 DROP_TYPES = {"absolute": nncf.DropType.ABSOLUTE, "relative": nncf.DropType.RELATIVE}
 MAX_DROP_RANGE = (0.1, 10.0)  # points (absolute) or percent (relative), as in the original
 MIN_VALIDATION_IMAGES = 10  # fewer images cannot tell one layer's harm from another's
@@ -43,6 +45,9 @@ class AccuracyTarget:
     max_drop: float = 0.5
     drop_type: str = "absolute"
     metric: str = "auto"  # auto | ground_truth | agreement (see segwb.validation)
+    # NNCF re-ranks every remaining layer group after each step that makes the drop worse (minutes each), so a noisy
+    # metric can keep it going for an hour; a cap makes the run end with the best scope it reached. 0: no cap.
+    max_iterations: int = 0
 
 
 def check_drop(target: AccuracyTarget) -> None:
@@ -54,6 +59,8 @@ def check_drop(target: AccuracyTarget) -> None:
         unit = "points" if target.drop_type == "absolute" else "percent"
         raise SegwbError(f"max accuracy drop must be between {low:g} and {high:g} {unit} ({target.drop_type}), "
                          f"got {target.max_drop:g}")
+    if target.max_iterations < 0:
+        raise SegwbError(f"max iterations must be 0 (no cap) or more, got {target.max_iterations}")
 
 
 def check_target(target: AccuracyTarget, dataset: Dataset) -> None:
@@ -72,12 +79,24 @@ def validation_subset(dataset: Dataset) -> Dataset:
     return replace(dataset, samples=[dataset.samples[i] for i in sorted(set(indices.tolist()))])
 
 
+def annotated_part(dataset: Dataset) -> Dataset:
+    """A VOC set with some masks missing: its annotated images, when they are enough to rank on (else all of it,
+    and the metric falls back to agreement or refuses, as for an unannotated set)."""
+    annotated = [s for s in dataset.samples if s.annotation]
+    if not dataset.labels or len(annotated) == len(dataset.samples) or len(annotated) < MIN_VALIDATION_IMAGES:
+        return dataset
+    log.warning("AccuracyAware: ground truth on the %d of %d images of %s that have a class mask",
+                len(annotated), len(dataset.samples), dataset.root)
+    return replace(dataset, samples=annotated)
+
+
 def prepare_validator(parent_xml: Path, card: ModelCard, dataset: Dataset, target: AccuracyTarget,
                       min_score: float = 0.1, max_detections: int = 100,
                       cancel: threading.Event | None = None) -> Validator:
     """The validation function with its metric chosen (and, for agreement, the parent's predictions made)."""
     check_target(target, dataset)
-    subset = validation_subset(dataset)
+    subset = validation_subset(annotated_part(dataset) if card.task == "semantic" and target.metric != "agreement"
+                               else dataset)
     validator = Validator(card, subset.samples, min_score, max_detections, cancel)
     classes = output_classes(parent_xml, card) if card.task == "semantic" else 0
     validator.metric = choose_metric(validator, subset, parent_xml, target.metric, classes)
@@ -86,27 +105,39 @@ def prepare_validator(parent_xml: Path, card: ModelCard, dataset: Dataset, targe
 
 @dataclass
 class RestorerLog:
-    """What NNCF's accuracy restorer said, parsed from its log records."""
+    """What NNCF's accuracy restorer said, parsed from its log records; its milestones are re-logged as segwb lines
+    (the CLI prints them, the dashboard shows them as the current phase: NNCF's own progress bars show neither)."""
 
     initial: float | None = None
     quantized: float | None = None
     quantized_operations: int | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
+    stopped: str | None = None  # why NNCF ended without reaching the drop
 
     def add(self, message: str) -> None:
         if m := re.match(r"Metric of (initial|quantized) model: (\S+)", message):
             setattr(self, m.group(1), float(m.group(2)))
+            log.info(f"accuracy-aware: {m.group(1)} model's metric {float(m.group(2)):.2f}")
         elif m := re.match(r"Total number of quantized operations in the model: (\d+)", message):
             self.quantized_operations = int(m.group(1))
+        elif message.startswith("Number of parallel workers to rank"):  # NNCF's last word before its first ranking
+            log.info("accuracy-aware: ranking the quantized layer groups by their share of the drop")
         elif m := re.match(r"Reverted (\d+) operations to the floating-point precision: \n(.*)", message, re.S):
             names = [n.strip() for n in m.group(2).splitlines() if n.strip()]
             self.steps.append({"rank": len(self.steps) + 1, "operations": names, "drop_after": None, "kept": True})
+            log.info(f"accuracy-aware: step {len(self.steps)}: reverting {', '.join(names)[:120]}")
         elif m := (re.match(r"Accuracy drop with the new quantization scope is (\S+) \((\S+)\)", message)
                    or re.match(r"Algorithm completed: achieved required accuracy drop (\S+) \((\S+)\)", message)):
             if self.steps:  # NNCF's relative drop is a fraction; ours is in percent
                 self.steps[-1]["drop_after"] = float(m.group(1)) * (100 if "RELATIVE" in m.group(2) else 1)
+                log.info(f"accuracy-aware: step {len(self.steps)}: drop {self.steps[-1]['drop_after']:.2f}")
         elif message.startswith("Re-calculating ranking scores") and self.steps:
             self.steps[-1]["kept"] = False  # NNCF undoes a step that made the drop worse, then re-ranks
+            log.info(f"accuracy-aware: step {len(self.steps)} made the drop worse: undone; re-ranking the remaining groups")
+        elif message.startswith("Maximum number of iteration was reached"):
+            self.stopped = "max_iterations"
+        elif message.startswith("All layers have been checked"):
+            self.stopped = "all_layers_checked"
 
     @property
     def reverted(self) -> list[str]:
@@ -147,7 +178,7 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
             drop_type=DROP_TYPES[target.drop_type],
             # NNCF would rank on as many images as were calibrated on; rank on every validation image instead
             advanced_accuracy_restorer_parameters=AdvancedAccuracyRestorerParameters(
-                ranking_subset_size=len(validator.samples)),
+                ranking_subset_size=len(validator.samples), max_num_iterations=target.max_iterations or sys.maxsize),
             **quantize_args)
     every = range(len(validator.samples))
     final, _ = validator(core().compile_model(quantized, DEVICE, REFERENCE_CONFIG), every)
@@ -161,6 +192,8 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
         "validation_images": len(validator.samples), "precision": "f32",
         "parent_metric": initial, "default_int8_metric": log.quantized, "final_metric": final, "drop": drop,
         "within_drop": drop <= target.max_drop + 1e-9,
+        "max_iterations": target.max_iterations, "iterations": len(log.steps),
+        "stopped": None if drop <= target.max_drop + 1e-9 else log.stopped,
         "quantized_operations": log.quantized_operations,
         "reverted_operations": log.reverted, "steps": log.steps,
         "seconds": time.perf_counter() - start,

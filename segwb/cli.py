@@ -72,6 +72,9 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
     p.add_argument("--max-drop", type=float, default=0.5,
                    help="accuracy-aware: allowed metric drop, 0.1-10 (points, or percent with --drop-type relative; default 0.5)")
     p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
+    p.add_argument("--max-iterations", type=int, default=0, metavar="N",
+                   help="accuracy-aware: stop after N revert steps, keeping the best scope reached (default 0: no cap; "
+                        "each step that worsens the drop re-ranks every remaining layer group, minutes on 2 cores)")
     p.add_argument("--metric", choices=["auto", "ground-truth", "agreement"], default="auto",
                    help="accuracy-aware: ground-truth (mean IoU / mask AP from annotations), agreement with the parent model "
                         "(needs no annotations), or auto: ground truth when the dataset annotates the model's classes")
@@ -149,7 +152,7 @@ def _options(args: argparse.Namespace) -> Any:
 
         overrides["labels"] = read_labels(args.labels)
     settings = QuantizeSettings(method=args.method.replace("-", "_"), max_drop=args.max_drop, drop_type=args.drop_type,
-                                metric=args.metric.replace("-", "_"), preset=args.preset, subset=args.subset_size,
+                                metric=args.metric.replace("-", "_"), max_iterations=args.max_iterations, preset=args.preset, subset=args.subset_size,
                                 fast_bias_correction=args.fast_bias_correction, graph_fixes=not args.no_graph_fixes,
                                 ignored_names=tuple(args.ignore), ignored_types=tuple(args.ignore_type))
     if not 0 <= args.min_score <= 1:
@@ -192,6 +195,8 @@ def _summary(report: dict[str, Any], path: Path) -> str:
                      f"default INT8 {quantized}, result {aa['final_metric']:.2f} "
                      f"(drop {aa['drop']:.2f}, max {aa['max_drop']} {aa['drop_type']}); "
                      f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized layers reverted to float")
+        if aa.get("stopped") == "max_iterations":
+            lines.append(f"accuracy-aware stopped at --max-iterations {aa['max_iterations']} before reaching the drop")
     if report["task"] == "instance":
         lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
                      f"({percent(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "

@@ -216,6 +216,14 @@ def describe(root: Path, report: dict[str, Any] | None, dataset_included: bool) 
                  "included under dataset/" if dataset_included else "not included in this archive")
         lines.append(f"Dataset: {ds['path']} ({ds['layout']}, {ds['images']} images, "
                      f"{'annotated' if ds['annotated'] else 'not annotated'}); {where}")
+    if optimized := report.get("optimized"):
+        lines.append(f"Optimization: {optimized.get('method', 'Default')}, {optimized.get('preset', '?')} preset, "
+                     f"{optimized.get('subset_size', '?')} calibration images")
+        if aa := optimized.get("accuracy_aware"):
+            lines.append(f"  {aa['metric']} against the {aa['reference']}: parent {aa['parent_metric']:.2f}, result "
+                         f"{aa['final_metric']:.2f} (drop {aa['drop']:.2f}, max {aa['max_drop']:g} {aa['drop_type']}, "
+                         f"{'within' if aa['within_drop'] else 'NOT within'}); {len(aa['reverted_operations'])} "
+                         "operations reverted to floating point")
     best = best_throughput(root, performance)
     if best is None:
         lines.append("Best throughput: not measured yet")

@@ -26,7 +26,7 @@ from .validation import Validator
 PRESETS = {"performance": nncf.QuantizationPreset.PERFORMANCE, "mixed": nncf.QuantizationPreset.MIXED}
 METHODS = {"default": "Default (NNCF post-training quantization)",
            "accuracy_aware": "AccuracyAware (NNCF quantize_with_accuracy_control)"}
-ACCURACY_FIELDS = ("max_drop", "drop_type", "metric")
+ACCURACY_FIELDS = ("max_drop", "drop_type", "metric", "max_iterations")
 MAX_SUBSET = 300
 PIPELINE_VERSION = 2  # part of the cache key: bump when the steps around NNCF change what they produce
 CHECK_IMAGES = 4  # calibration images a graph rewrite must leave every output identical on
@@ -51,6 +51,7 @@ class QuantizeSettings:
     max_drop: float = 0.5
     drop_type: str = "absolute"
     metric: str = "auto"
+    max_iterations: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data; the accuracy target only for the method that uses it (so it is no cache key of the other)."""
@@ -59,7 +60,7 @@ class QuantizeSettings:
 
     @property
     def target(self) -> AccuracyTarget:
-        return AccuracyTarget(self.max_drop, self.drop_type, self.metric)
+        return AccuracyTarget(self.max_drop, self.drop_type, self.metric, self.max_iterations)
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,24 @@ def graph_fixes_html(fixes: list[dict[str, Any]]) -> str:
     return f"<p>Graph rewrites around NNCF (none changes what the model computes):</p><ul class=fixes>{items}</ul>"
 
 
+def missed_drop_reason(aa: dict[str, Any]) -> str:
+    """Why the AccuracyAware result is not within the drop, and what to try, in words."""
+    if aa.get("stopped") == "max_iterations":
+        why = (f"NNCF stopped at the cap of {int(aa['max_iterations'])} revert steps; the result is the scope it held "
+               "then (steps that made the drop worse are undone).")
+    elif aa.get("stopped") == "all_layers_checked":
+        why = "NNCF tried every group of quantized layers without reaching the drop."
+    else:
+        why = "NNCF ended without reaching the drop."
+    if aa["reference"] == "parent model":
+        # Agreement starts at 100: every changed pixel or detection costs, however harmless against the ground truth.
+        hint = (" Agreement with the parent scores every rounding change as a loss, so a drop smaller than the fully "
+                "quantized model's leaves little quantized; allow a larger drop, or annotate the images.")
+    else:
+        hint = " Try a larger drop, more images, or the Mixed preset."
+    return why + hint
+
+
 def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
     """What the AccuracyAware method did: the metric before and after, and the layers NNCF reverted, by rank."""
     if not aa:
@@ -188,10 +206,7 @@ def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
     table = (f"<table class=reverted><thead><tr><th>Rank</th><th>Operations reverted to floating point</th>"
              f"<th>Drop after</th><th>Step</th></tr></thead><tbody>{steps}</tbody></table>") if steps else \
         "<p>No layer had to be reverted: the fully quantized model was already within the drop.</p>"
-    missed = "" if aa["within_drop"] else (
-        "<p class=note>NNCF stops when reverting more groups no longer helps or none is left; the layers that remain "
-        "quantized are not the cause, or the validation set is too small to tell. Try a larger drop, more images, "
-        "or the Mixed preset.</p>")
+    missed = "" if aa["within_drop"] else f"<p class=note>{html.escape(missed_drop_reason(aa))}</p>"
     return (f"<p class=accuracy-aware>AccuracyAware: {html.escape(aa['metric'])} against the {html.escape(aa['reference'])} "
             f"on {int(aa['validation_images'])} images, at the f32 precision hint: parent <b>{_num(aa['parent_metric'])}</b>, "
             f"fully quantized {_num(aa['default_int8_metric'])}, result <b>{_num(aa['final_metric'])}</b> "

@@ -131,7 +131,7 @@ class InstanceTruth:
     def combine(self, indices: list[int], stats: list[list[dict[str, Any]]]) -> float:
         results = [r for image in stats for r in image]
         ids = [self.image_ids[i] for i in indices]
-        return 100.0 * evaluate(self.coco, ids, results, sorted(set(self.mapping.values())))["mask_ap"]
+        return 100.0 * evaluate(self.coco, ids, results, sorted(set(self.mapping.values())), box=False)["mask_ap"]
 
 
 class Validator:
@@ -205,8 +205,11 @@ class Validator:
 def semantic_truth(dataset: Dataset, card: ModelCard, classes: int) -> SemanticTruth | str:
     """The ground-truth metric, or why it cannot be computed."""
     annotated = [s for s in dataset.samples if s.annotation]
-    if not dataset.labels or len(annotated) < len(dataset.samples):
-        return f"{dataset.root}: needs a class mask for every image (Pascal VOC layout)"
+    if not dataset.labels or not annotated:
+        return f"{dataset.root}: no class masks (Pascal VOC layout: JPEGImages/ and SegmentationClass/)"
+    if len(annotated) < len(dataset.samples):
+        return (f"{dataset.root}: only {len(annotated)} of {len(dataset.samples)} images have a class mask, "
+                "too few to rank layers on")
     labels = card.labels or tuple(f"class {i}" for i in range(classes))
     lut, unmapped = label_lut(dataset.labels, labels)
     if not [n for n in dataset.labels if n not in unmapped and n.lower() != "background"]:

@@ -33,6 +33,17 @@ class ImageRef:
     key: str
     path: Path
     image_id: int | None = None  # instance reports: the id used in predictions/*.json
+    size: tuple[int, int] | None = None  # (height, width), when the report recorded it
+
+
+MISSING_PHOTO_GREY = 96  # canvas under the overlays when the photo has moved (e.g. a project imported without its dataset)
+
+
+def load_photo(path: Path, size: tuple[int, int] | None) -> tuple[np.ndarray, bool]:
+    """The photo, or a grey canvas of ``size`` (height, width) when it is gone; and whether it was found."""
+    if path.is_file() or size is None:
+        return load_image(path), True
+    return np.full((*size, 3), MISSING_PHOTO_GREY, np.uint8), False
 
 
 @dataclass
@@ -44,6 +55,7 @@ class Panels:
     disagreement: np.ndarray
     classes: list[int] = field(default_factory=list)  # semantic: class ids present in either map
     disagreement_fraction: float | None = None  # semantic: share of pixels (visible classes) where the maps differ
+    photo_found: bool = True
 
 
 def class_colour(class_id: int, instance: bool = False) -> str:
@@ -95,7 +107,8 @@ def semantic_panels(project_root: Path, ref: ImageRef, opacity: float = 0.5, hid
     root = Path(project_root)
     parent = load_class_map(prediction_path(root / "predictions" / "parent", ref.key))
     optimized = load_class_map(prediction_path(root / "predictions" / "optimized", ref.key))
-    photo = _fit(load_image(ref.path), height)
+    image, found = load_photo(ref.path, parent.shape[:2])
+    photo = _fit(image, height)
     p, o = _fit(parent, height, nearest=True), _fit(optimized, height, nearest=True)
     hidden_ids = np.array(sorted(hidden), dtype=np.int64)
     p_on, o_on = ~np.isin(p, hidden_ids), ~np.isin(o, hidden_ids)
@@ -105,7 +118,7 @@ def semantic_panels(project_root: Path, ref: ImageRef, opacity: float = 0.5, hid
     considered = np.count_nonzero(p_on | o_on)
     present = sorted(set(np.unique(parent).tolist()) | set(np.unique(optimized).tolist()))
     return Panels(_paint(photo, p, p_on, opacity), _paint(photo, o, o_on, opacity), grey, present,
-                  float(np.count_nonzero(differ) / considered) if considered else None)
+                  float(np.count_nonzero(differ) / considered) if considered else None, found)
 
 
 # --- instance reports ------------------------------------------------------------------------------
@@ -142,7 +155,8 @@ def instance_data(project_root: Path, labels: list[str] | tuple[str, ...]) -> In
     folder = Path(project_root) / "predictions"
     images = {}
     for item in json.loads((folder / "images.json").read_text(encoding="utf-8")):
-        images[item["name"]] = ImageRef(item["name"], item["key"], Path(item["path"]), int(item["image_id"]))
+        images[item["name"]] = ImageRef(item["name"], item["key"], Path(item["path"]), int(item["image_id"]),
+                                        (int(item["height"]), int(item["width"])))
     detections: dict[str, dict[int, list[Detection]]] = {}
     for role in ("parent", "optimized"):
         grouped: dict[int, list[dict[str, Any]]] = {}
@@ -189,7 +203,7 @@ def _draw_instances(panel: np.ndarray, detections: list[Detection], opacity: flo
     return out
 
 
-def instance_panels(image_path: Path, parent: list[Detection], optimized: list[Detection], threshold: float = 0.8,
+def instance_panels(ref: ImageRef, parent: list[Detection], optimized: list[Detection], threshold: float = 0.8,
                     opacity: float = 0.3, hidden_parent: set[int] | frozenset[int] = frozenset(),
                     hidden_optimized: set[int] | frozenset[int] = frozenset(), height: int = 320) -> Panels:
     """Parent instances, optimized instances (colour per class) and both together (one colour per model).
@@ -198,13 +212,14 @@ def instance_panels(image_path: Path, parent: list[Detection], optimized: list[D
     """
     if not 0 <= opacity <= 1:
         raise ValueError(f"opacity must be within 0..1, got {opacity}")
-    image = load_image(image_path)
+    image, found = load_photo(ref.path, ref.size)
     photo = _fit(image, height)
     scale = height / image.shape[0]
     p = visible_detections(parent, threshold, hidden_parent)
     o = visible_detections(optimized, threshold, hidden_optimized)
     both = _draw_instances(_draw_instances(photo, p, opacity, PARENT_BGR, scale), o, opacity, OPTIMIZED_BGR, scale)
-    return Panels(_draw_instances(photo, p, opacity, None, scale), _draw_instances(photo, o, opacity, None, scale), both)
+    return Panels(_draw_instances(photo, p, opacity, None, scale), _draw_instances(photo, o, opacity, None, scale), both,
+                  photo_found=found)
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:

@@ -13,8 +13,10 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from segwb import cli
-from segwb.accuracy_aware import RestorerLog
-from segwb.datasets import VOC_LABELS
+from segwb.accuracy_aware import RestorerLog, annotated_part
+from segwb.datasets import VOC_LABELS, open_dataset
+from segwb.project_archive import describe
+from segwb.report_html import missed_drop_reason
 from segwb.instances import Instances
 from segwb.models import save_ir
 from segwb.storage import read_json
@@ -86,6 +88,21 @@ def test_restorer_log_keeps_rank_order_and_undone_steps() -> None:
     assert [s["kept"] for s in log.steps] == [True, False, True]
     assert [s["drop_after"] for s in log.steps] == [0.7, 0.9, 0.4]  # NNCF's relative fraction, in percent
     assert log.reverted == ["conv_a", "add_a", "conv_c"]
+    assert log.stopped is None
+
+
+@pytest.mark.parametrize("message, stopped", [("Maximum number of iteration was reached.", "max_iterations"),
+                                              ("All layers have been checked and the AccuracyAwareQuantization will "
+                                               "not be able to achieve the required accuracy drop", "all_layers_checked")])
+def test_restorer_log_says_why_it_stopped(message: str, stopped: str) -> None:
+    log = RestorerLog()
+    log.add(message)
+    assert log.stopped == stopped
+    aa = {"stopped": stopped, "max_iterations": 3, "reference": "parent model"}
+    reason = missed_drop_reason(aa)
+    assert ("cap of 3 revert steps" in reason) == (stopped == "max_iterations")
+    assert "Agreement with the parent" in reason and "annotate" in reason
+    assert "Mixed preset" in missed_drop_reason({**aa, "reference": "ground truth"})
 
 
 # --- bad input: one line, before any long work ---------------------------------------------------
@@ -104,6 +121,7 @@ def _folder(root: Path, count: int) -> Path:
     (["--max-drop", "20"], "max accuracy drop must be between 0.1 and 10 points (absolute), got 20"),
     (["--max-drop", "0.05", "--drop-type", "relative"], "max accuracy drop must be between 0.1 and 10 percent (relative), got 0.05"),
     (["--metric", "ground-truth"], "the ground-truth metric cannot be computed"),
+    (["--max-iterations", "-1"], "max iterations must be 0 (no cap) or more, got -1"),
 ])
 def test_bad_target_is_one_line_and_quantizes_nothing(tmp_path: Path, flags: list[str], message: str, capsys) -> None:
     out = tmp_path / "out"
@@ -143,11 +161,27 @@ def _voc(root: Path, count: int) -> Path:
     return root
 
 
+def test_partly_annotated_voc_ranks_on_its_annotated_images(tmp_path: Path) -> None:
+    root = _voc(tmp_path / "voc", 13)
+    (root / "SegmentationClass" / "2008_000003.png").unlink()
+    part = annotated_part(open_dataset(root))
+    assert len(part.samples) == 12 and all(s.annotation for s in part.samples)
+    out = tmp_path / "out"
+    assert cli.main(["tutorial", "semantic", "--model", str(write_model(tmp_path / "m", "scores")), "--dataset", str(root),
+                     "--out", str(out), "--method", "accuracy-aware", "--max-iterations", "1", *BENCH]) == 0
+    aa = read_json(out / "report.json")["optimized"]["accuracy_aware"]
+    assert (aa["metric"], aa["validation_images"]) == ("mean IoU", 12)
+    for i in (4, 5, 6):
+        (root / "SegmentationClass" / f"2008_{i:06d}.png").unlink()
+    assert len(annotated_part(open_dataset(root)).samples) == 13  # 9 annotated: too few to rank, the whole set
+
+
 def test_semantic_ground_truth_run(tmp_path: Path) -> None:
     """mean IoU against VOC masks; the restorer's numbers agree with the report's own ground-truth mIoU."""
     out = tmp_path / "out"
     args = ["tutorial", "semantic", "--model", str(write_model(tmp_path / "m", "scores")), "--dataset",
-            str(_voc(tmp_path / "voc", 10)), "--out", str(out), "--method", "accuracy-aware", "--max-drop", "0.1", *BENCH]
+            str(_voc(tmp_path / "voc", 10)), "--out", str(out), "--method", "accuracy-aware", "--max-drop", "0.1",
+            "--max-iterations", "2", *BENCH]
     assert cli.main(args) == 0
     report = read_json(out / "report.json")
     aa, gt = report["optimized"]["accuracy_aware"], report["ground_truth"]
@@ -158,11 +192,16 @@ def test_semantic_ground_truth_run(tmp_path: Path) -> None:
     assert aa["final_metric"] == pytest.approx(100 * gt["optimized"]["mean_iou"], abs=1e-6)
     assert aa["drop"] == pytest.approx(aa["parent_metric"] - aa["final_metric"])
     assert aa["within_drop"] == (aa["drop"] <= 0.1 + 1e-9)
+    assert aa["max_iterations"] == 2 and aa["iterations"] <= 2 and len(aa["steps"]) == aa["iterations"]
+    assert aa["stopped"] is None if aa["within_drop"] else aa["stopped"] in ("max_iterations", "all_layers_checked")
     assert set(aa["reverted_operations"]) <= {op for s in aa["steps"] for op in s["operations"]}
     assert report["performance"]["optimized_precision"] == "f32" and set(report["performance"]["optimized_runs"]) == {"f32"}
-    assert report["optimized"]["settings"]["max_drop"] == 0.1
+    assert report["optimized"]["settings"]["max_drop"] == 0.1 and report["optimized"]["settings"]["max_iterations"] == 2
     assert cli.main(args) == 0  # the same settings: nothing recomputed
     assert read_json(out / "report.json")["steps_cached"]["quantize"] is True
+    description = describe(out, report, dataset_included=False)
+    assert "Optimization: AccuracyAware (NNCF quantize_with_accuracy_control), performance preset" in description
+    assert f"  mean IoU against the ground truth: parent {aa['parent_metric']:.2f}, result {aa['final_metric']:.2f}" in description
 
 
 def test_instance_agreement_without_annotations(tmp_path: Path) -> None:

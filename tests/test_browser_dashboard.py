@@ -82,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, setup: Setup) -> Iterator[V
     env = {**os.environ, "SEGWB_PROJECTS": str(projects), "SEGWB_CACHE": str(tmp / "cache"),
            "SEGWB_DASHBOARD_MODEL": str(setup.model), "SEGWB_DASHBOARD_MODEL_CARD": str(setup.card or ""),
            "SEGWB_DASHBOARD_DATASET": setup.dataset, "SEGWB_DASHBOARD_BENCH_SECONDS": "0.5",
-           "SEGWB_UPLOAD_LIMIT_MB": "1"}
+           "SEGWB_UPLOAD_LIMIT_MB": str(UPLOAD_LIMIT_MB)}
     env.pop("SEGWB_ZOO_MIRROR", None)
     voila = VoilaServer(env, tmp / "voila.log")
     try:
@@ -112,6 +112,7 @@ def browser(chromium) -> Iterator[Browser]:
         context.close()
 
 
+UPLOAD_LIMIT_MB = 40  # above a project archive of the deeplabv3 fixture, so the import upload passes
 BARS_DRAWN = """n => [...document.querySelectorAll('.segwb-performance rect.bar')]
     .filter(r => r.getBBox().height > 0).length == 2 * n"""
 
@@ -230,6 +231,13 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
         names = archive.getnames()
     assert any(n.endswith("/description.txt") for n in names), names
     browser.shot("7c-export")
+    # ... and back in: the downloaded archive, uploaded, is imported into a new folder and opened as recorded
+    _upload(page, ".segwb-archive-upload", exported)
+    page.wait_for_selector(".segwb-dashboard :text('Opened project')", timeout=60_000)
+    browser.tab("Accuracy report")
+    reopened = [t for t in browser.cells("image") if t]
+    assert len(reopened) == expected, reopened
+    browser.shot("7d-imported")
     # voila.json's allowlist: the links' files are served (checked above), the rest of the project folder is not;
     # these files exist under the served folder, so only a refusal (403) is right, not a 404 for a wrong path
     for refused in (f"{project}/report.json", f"{project}/models/optimized/model.xml",
@@ -277,9 +285,9 @@ def test_bad_input_gives_a_message_and_the_app_stays_usable(server: VoilaServer,
 
     big = tmp_path / "big.zip"
     with zipfile.ZipFile(big, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr("photos/noise.png", os.urandom(int(1.5 * (1 << 20))))
+        archive.writestr("photos/noise.png", os.urandom((UPLOAD_LIMIT_MB + 1) << 20))
     _upload(page, ".segwb-dataset-upload", big)
-    page.wait_for_selector(".segwb-dataset-message:has-text('over the 1 MB limit')", timeout=30_000)
+    page.wait_for_selector(f".segwb-dataset-message:has-text('over the {UPLOAD_LIMIT_MB} MB limit')", timeout=60_000)
     browser.shot("9-bad-input")
 
     # still usable: the real model checks fine and its card is shown

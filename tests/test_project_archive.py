@@ -167,6 +167,8 @@ def test_description_from_the_benchmark_then_from_the_explorer(semantic_run: Run
             "precision, INT8 model, measured by the tutorial's benchmark (THROUGHPUT hint)") in lines
     assert (f"Parent model (f32): {parent['fps']:.2f} FPS at a median latency of {parent_latency:.3f} ms; "
             f"best throughput / parent: {perf['speedup']:.2f}x on CPU") in lines
+    opt = run.report["optimized"]
+    assert f"Optimization: Default (NNCF post-training quantization), performance preset, {opt['subset_size']} calibration images" in lines
     comp = run.report["comparison"]
     assert (f"Accuracy (parent as reference): mean Optimized Model Average Result {comp['mean_average_result']:.4f}, "
             f"pixel agreement {comp['mean_pixel_agreement']:.2%}") in lines
@@ -228,7 +230,7 @@ def test_instance_round_trip_moves_image_and_annotation_paths(tmp_path: Path) ->
     assert open_dataset(new_dataset).digest == digest
     data = draw.instance_data(dest, report["parent"]["card"]["labels"])
     ref = data.images["a.jpg"]
-    panels = draw.instance_panels(ref.path, data.of("parent", "a.jpg"), data.of("optimized", "a.jpg"))
+    panels = draw.instance_panels(ref, data.of("parent", "a.jpg"), data.of("optimized", "a.jpg"))
     assert panels.parent.shape[0] == 320
 
 

@@ -58,8 +58,8 @@ def test_instance_data_threshold_and_panels(tmp_path: Path) -> None:
     assert [d.badge for d in draw.visible_detections(street, 0.8)] == ["person 0.93"]
     assert draw.decode_mask(street[0].rle).sum() == 600
     ref = data.images["street.jpg"]
-    none = draw.instance_panels(ref.path, data.of("parent", "street.jpg"), street, threshold=1.0, height=60)
-    some = draw.instance_panels(ref.path, data.of("parent", "street.jpg"), street, threshold=0.0, height=60,
+    none = draw.instance_panels(ref, data.of("parent", "street.jpg"), street, threshold=1.0, height=60)
+    some = draw.instance_panels(ref, data.of("parent", "street.jpg"), street, threshold=0.0, height=60,
                                 hidden_optimized={1})
     assert none.parent.shape == (60, 80, 3) and (none.parent == 60).all()  # nothing above 1.0
     assert not (some.optimized == 60).all() and not np.array_equal(some.disagreement, none.disagreement)
@@ -93,3 +93,24 @@ def test_viewer_widget_semantic_and_instance(tmp_path: Path, semantic_project) -
     assert len(viewer.badges.children[0].children) == 3
     viewer.step(1)
     assert viewer.image.value == "park.png" and "dog" in viewer.legend.value
+
+
+def test_panels_without_the_photo_draw_on_grey(tmp_path: Path, semantic_project) -> None:
+    """A project imported without its dataset still shows both models' predictions, and says the photo is gone."""
+    root, ref = semantic_project
+    ref.path.unlink()
+    panels = draw.semantic_panels(root, ref, opacity=0.0, height=40)
+    assert not panels.photo_found and panels.parent.shape == (40, 60, 3)
+    assert (panels.parent == draw.MISSING_PHOTO_GREY).all() and panels.classes == [0, 1, 2]
+
+    instance_root = tmp_path / "instance"
+    report = write_instance_project(instance_root)
+    data = draw.instance_data(instance_root, report["parent"]["card"]["labels"])
+    street = data.images["street.jpg"]
+    street.path.unlink()
+    panels = draw.instance_panels(street, data.of("parent", "street.jpg"), data.of("optimized", "street.jpg"), height=60)
+    assert not panels.photo_found and panels.parent.shape == (60, 80, 3)
+    viewer = OverlayViewer()
+    viewer.show(report, instance_root)
+    assert "Photo not found" in viewer.info.value and not viewer.error.value
+    assert len(viewer.parent_image.value) > 0

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard_helpers import small_setup
 from widgets.dashboard import Dashboard
-from widgets.packages import download_link
+from widgets.packages import download_link, import_destination
 
 
 def test_download_link_only_under_voila_root(tmp_path: Path) -> None:
@@ -44,3 +44,43 @@ def test_deploy_and_export_from_the_dashboard(tmp_path: Path, monkeypatch: pytes
     assert str(archive.resolve()) in app.packages.result.value
     with tarfile.open(archive) as tar:
         assert any(n.endswith("/description.txt") for n in tar.getnames())
+
+
+def test_import_destination_never_reuses_a_folder(tmp_path: Path) -> None:
+    first = import_destination(tmp_path, Path("/x/my project.tar.gz"))
+    assert first == tmp_path / "my_project"
+    first.mkdir()
+    assert import_destination(tmp_path, Path("my project.tgz")) == tmp_path / "my_project-2"
+
+
+def test_import_opens_the_project_and_survives_a_reload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = small_setup(tmp_path / "data")
+    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL", str(setup.model))
+    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL_CARD", str(setup.card or ""))
+    monkeypatch.setenv("SEGWB_DASHBOARD_DATASET", setup.dataset)
+    monkeypatch.setenv("SEGWB_DASHBOARD_BENCH_SECONDS", "0.2")
+    maker = Dashboard(tmp_path / "maker")
+    assert maker.run_step("report") and maker.runner.wait(300) and maker.runner.state == "done", maker.runner.error.value
+    maker.packages.export_button.click()
+    assert maker.runner.wait(120) and maker.runner.state == "done", maker.runner.error.value
+    archive = next((maker.project / "export").glob("*.tar.gz"))
+
+    app = Dashboard(tmp_path / "other")
+    assert not app.packages.import_path() and "type the path" in app.packages.import_message.value
+    app.packages.archive_path.value = str(tmp_path / "missing.tar.gz")
+    assert app.packages.import_path() and app.runner.wait(60) and app.runner.state == "failed"
+    assert "missing.tar.gz" in app.runner.error.value and not (tmp_path / "other" / "imported").exists()
+
+    app.packages.archive_path.value = str(archive)
+    assert app.packages.import_path() and app.runner.wait(120) and app.runner.state == "done", app.runner.error.value
+    opened = tmp_path / "other" / "imported" / archive.name.removesuffix(".tar.gz")
+    assert app.opened == app.project == opened
+    assert "Opened project" in app.project_label.value and "as recorded" in app.next_steps.value
+    assert app.table.rows and "No report yet" not in app.report_summary.value
+    assert not app.packages.deploy_button.disabled  # deploy from the opened project works as from any other
+    assert "opened project holds one optimized model" in app.methods.value
+
+    again = Dashboard(tmp_path / "other")  # a reload reopens it
+    assert again.opened == opened and again.table.rows
+    again.method.value = "accuracy_aware"  # touching the form goes back to the form's project
+    assert again.opened is None and again.project != opened

@@ -79,10 +79,12 @@ class Dashboard:
         self.performance = PerformanceView()
         self.explorer = ExplorerView(self.runner)
         self.kernels = KernelView(self.runner)
-        self.packages = PackageView(self.runner, REPO)  # Voila serves files relative to where `make app` starts it
+        # Voila serves files relative to where `make app` starts it
+        self.packages = PackageView(self.runner, REPO, self.root, on_import=self.open_project)
         self.viewer = OverlayViewer()
         self.table = ReportTable(on_select=self._open_in_viewer)
         self.project: Path | None = None
+        self.opened: Path | None = None  # a project opened by itself (imported), not the form's
         # Optimize tab: the Workbench's INT8 settings, and the run buttons
         self.preset = w.Dropdown(options=[("Performance (symmetric)", "performance"), ("Mixed (asymmetric activations)", "mixed")],
                                  value="performance", description="Preset")
@@ -104,12 +106,16 @@ class Dashboard:
                                           ("Ground truth: mean IoU / mask AP (annotations)", "ground_truth"),
                                           ("Agreement with the parent (no annotations)", "agreement")],
                                  value="auto", description="Metric", layout=w.Layout(width="460px"))
+        self.max_iterations = w.IntText(value=AccuracyTarget.max_iterations, description="Max revert steps (0: no cap)",
+                                        style={"description_width": "initial"}, layout=w.Layout(width="260px"))
         low, high = MAX_DROP_RANGE
-        self.accuracy_box = w.VBox([w.HBox([self.max_drop, self.drop_type]), self.metric, w.HTML(note_html(
+        self.accuracy_box = w.VBox([w.HBox([self.max_drop, self.drop_type, self.max_iterations]), self.metric, w.HTML(note_html(
             f"NNCF quantizes everything, ranks groups of layers by their share of the metric's drop and reverts the "
             f"worst to floating point until the drop is at most the maximum ({low:g}–{high:g}). Without annotations, "
             "the metric is agreement with the parent: mean Optimized Model Average Result (semantic) or the F1 of the "
-            "matches between A and B (instance). The INT8 model then runs at the f32 hint, where its drop was validated."))])
+            "matches between A and B (instance). The INT8 model then runs at the f32 hint, where its drop was validated. "
+            "Each step that makes the drop worse re-ranks every remaining group (minutes on a small CPU): cap the steps "
+            "to bound the time."))])
         self.method.observe(lambda _: self._method_changed(), "value")
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
                                                 step=0.5, description="Benchmark seconds per configuration", style={"description_width": "initial"})
@@ -173,7 +179,7 @@ class Dashboard:
         ignored = tuple(n.strip() for n in self.ignored.value.split(",") if n.strip())
         settings = QuantizeSettings(method=self.method.value, max_drop=float(self.max_drop.value),
                                     drop_type=self.drop_type.value, metric=self.metric.value,
-                                    preset=self.preset.value, subset=self.subset.value.strip() or "100%",
+                                    max_iterations=int(self.max_iterations.value), preset=self.preset.value, subset=self.subset.value.strip() or "100%",
                                     fast_bias_correction=self.fast_bias.value, ignored_names=ignored,
                                     graph_fixes=self.graph_fixes.value)
         from segwb.quantize import subset_size
@@ -181,17 +187,17 @@ class Dashboard:
         subset_size(settings.subset, 1)  # checks the syntax now, not after the model was imported
         if settings.method == "accuracy_aware":
             check_drop(settings.target)
-        self.project = project_folder(self.root, self.picker.task.value, model, card, overrides, dataset, settings.method)
-        return TutorialOptions(out=self.project, model=model, model_card=card, card_overrides=overrides, dataset=dataset,
+        out = project_folder(self.root, self.picker.task.value, model, card, overrides, dataset, settings.method)
+        return TutorialOptions(out=out, model=model, model_card=card, card_overrides=overrides, dataset=dataset,
                                quantize=settings, bench_seconds=float(self.bench_seconds.value), no_bf16=self.no_bf16.value)
 
     def state(self) -> dict[str, Any]:
         return {"picker": self.picker.state(), "preset": self.preset.value, "subset": self.subset.value,
                 "fast_bias": self.fast_bias.value, "graph_fixes": self.graph_fixes.value, "ignored": self.ignored.value,
                 "method": self.method.value, "max_drop": self.max_drop.value, "drop_type": self.drop_type.value,
-                "metric": self.metric.value,
+                "metric": self.metric.value, "max_iterations": self.max_iterations.value,
                 "bench_seconds": self.bench_seconds.value, "no_bf16": self.no_bf16.value,
-                "project": str(self.project) if self.project else None}
+                "project": str(self.project) if self.project else None, "opened": str(self.opened) if self.opened else None}
 
     def _restore(self) -> None:
         """Last run's settings (else the environment's defaults), and its cached results at once."""
@@ -205,13 +211,27 @@ class Dashboard:
         for key, widget in (("preset", self.preset), ("subset", self.subset), ("fast_bias", self.fast_bias),
                             ("graph_fixes", self.graph_fixes), ("ignored", self.ignored), ("method", self.method),
                             ("max_drop", self.max_drop), ("drop_type", self.drop_type), ("metric", self.metric),
-                            ("bench_seconds", self.bench_seconds), ("no_bf16", self.no_bf16)):
+                            ("max_iterations", self.max_iterations), ("bench_seconds", self.bench_seconds), ("no_bf16", self.no_bf16)):
             if key in saved:
                 widget.value = saved[key]
+        if saved.get("opened") and (Path(saved["opened"]) / "report.json").is_file():
+            self.open_project(Path(saved["opened"]))
+            return
+        self._show_form_project()
+
+    def _show_form_project(self) -> None:
+        """Show the results of the project the form's settings name (if the form is valid)."""
+        self.opened = None
         try:
-            self.options()
+            self.project = self.options().out
         except SegwbError:
             self.project = None
+        self.load_results()
+
+    def open_project(self, folder: Path) -> None:
+        """Show a project folder by itself (e.g. one just imported) until a step runs or the method changes."""
+        self.opened = self.project = Path(folder)
+        write_json(self.state_file, self.state())
         self.load_results()
 
     # --- running ---------------------------------------------------------------------------------
@@ -223,7 +243,7 @@ class Dashboard:
             self.options()
         except SegwbError:
             return
-        self.load_results()
+        self._show_form_project()
 
     def _estimate(self, phase: str) -> float | None:
         """Expected seconds of an opaque phase: a benchmark run lasts its duration plus compiling."""
@@ -250,6 +270,7 @@ class Dashboard:
             self.form_message.value = input_error_html(one_line(exc))
             return False
         self.form_message.value = ""
+        self.opened, self.project = None, options.out
         write_json(self.state_file, self.state())
         self.project_label.value = note_html(f"Project folder: {options.out}")
 
@@ -273,13 +294,15 @@ class Dashboard:
         project = self.project
         if project is None:
             return
-        self.project_label.value = note_html(f"Project folder: {project}")
+        self.project_label.value = note_html(f"{'Opened project' if self.opened else 'Project folder'}: {project}")
         steps = project / "steps"
         quantized = _record(steps / "quantize.json")
         measured = _record(steps / "benchmark.json")
         report = _record(project / "report.json", whole=True)
         self.optimize_info.value = _quantize_html(quantized) if quantized else ""
-        self.methods.value = methods_html(self._method_reports(report))
+        self.methods.value = note_html("An opened project holds one optimized model; the side-by-side table compares "
+                                       "the projects of the form's model and dataset.") if self.opened \
+            else methods_html(self._method_reports(report))
         performance = report["performance"] if report else measured
         if report and quantized and report["optimized"].get("digest") != quantized.get("digest"):
             report_note = note_html("This report is from an earlier INT8 model: create the accuracy report again.")
@@ -363,10 +386,31 @@ def _fmt(value: float | None, factor: float = 1.0) -> str:
 
 
 def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
+    if app.opened:
+        return _opened_html(app.opened, report)
     try:
         options = app.options()
     except SegwbError as exc:
         return input_error_html(one_line(exc))
+    parts = [_reproduce_html(app, options)]
+    if report:
+        parts.append(_files_html(report, Path(options.out)))
+        parts.append(_hints_html(report, options.quantize.method))
+    return "".join(parts)
+
+
+def _opened_html(project: Path, report: dict[str, Any] | None) -> str:
+    """An opened project shows what it recorded; its own settings, not the form's, made it."""
+    parts = [note_html(f"Showing the opened project {project} as recorded. Running a step (Optimize tab) uses the "
+                       "form's model and dataset instead; to re-run this one, pass --out with its folder to "
+                       "`segwb tutorial`, which reuses every step that still matches.")]
+    if report:
+        method = report["optimized"]["settings"].get("method", "default")
+        parts += [_files_html(report, project), _hints_html(report, method)]
+    return "".join(parts)
+
+
+def _reproduce_html(app: Dashboard, options: TutorialOptions) -> str:
     args = ["segwb", "tutorial", app.picker.task.value]
     if options.model:
         args += ["--model", options.model]
@@ -383,25 +427,32 @@ def _next_steps_html(app: Dashboard, report: dict[str, Any] | None) -> str:
     if options.quantize.method == "accuracy_aware":
         args += ["--method", "accuracy-aware", "--max-drop", f"{options.quantize.max_drop:g}",
                  "--drop-type", options.quantize.drop_type, "--metric", options.quantize.metric.replace("_", "-")]
-    parts = [f"<h3>Reproduce this run from a terminal</h3><pre>{escape(shlex.join(args))}</pre>"]
+        if options.quantize.max_iterations:
+            args += ["--max-iterations", str(options.quantize.max_iterations)]
+    html = f"<h3>Reproduce this run from a terminal</h3><pre>{escape(shlex.join(args))}</pre>"
     if options.card_overrides:
-        parts.append(note_html("Model card fields from the form: pass them as flags (e.g. --color-order) or in a card YAML."))
-    if report:
-        parts.append(f"<h3>Files</h3><ul><li>INT8 model (OpenVINO IR): <code>{escape(report['optimized']['path'])}</code></li>"
-                     f"<li>Standalone report page: <code>{escape(str(Path(options.out) / 'report.html'))}</code></li>"
-                     f"<li>Report data: <code>{escape(str(Path(options.out) / 'report.json'))}</code></li></ul>")
-        speedup = report["performance"]["speedup"]
-        hints = []
-        if speedup < 1.2:
-            hints.append("The INT8 model is barely faster: see which layers still run in floating point, and measure "
-                         "with a longer benchmark (Benchmark seconds) before deciding.")
-        comp = report["comparison"]
-        average = comp.get("mean_average_result")
-        if report["task"] == "semantic" and average is not None and average < 0.9 and options.quantize.method == "default":
-            hints.append("Accuracy dropped: use the AccuracyAware method (Optimize tab), which reverts the layers that "
-                         "hurt most to floating point until the drop is within your limit; with no annotations it "
-                         "bounds the agreement with the parent. Or try the Mixed preset, or Ignore layers.")
-        hints.append("Deploy: the package below runs the INT8 model with OpenVINO Runtime and the precision hint shown in "
-                     "the Performance tab, without segwb.")
-        parts.append("<h3>What to try next</h3><ul>" + "".join(f"<li>{escape(h)}</li>" for h in hints) + "</ul>")
-    return "".join(parts)
+        html += note_html("Model card fields from the form: pass them as flags (e.g. --color-order) or in a card YAML.")
+    return html
+
+
+def _files_html(report: dict[str, Any], project: Path) -> str:
+    return (f"<h3>Files</h3><ul><li>INT8 model (OpenVINO IR): <code>{escape(report['optimized']['path'])}</code></li>"
+            f"<li>Standalone report page: <code>{escape(str(project / 'report.html'))}</code></li>"
+            f"<li>Report data: <code>{escape(str(project / 'report.json'))}</code></li></ul>")
+
+
+def _hints_html(report: dict[str, Any], method: str) -> str:
+    speedup = report["performance"]["speedup"]
+    hints = []
+    if speedup < 1.2:
+        hints.append("The INT8 model is barely faster: see which layers still run in floating point, and measure "
+                     "with a longer benchmark (Benchmark seconds) before deciding.")
+    comp = report["comparison"]
+    average = comp.get("mean_average_result")
+    if report["task"] == "semantic" and average is not None and average < 0.9 and method == "default":
+        hints.append("Accuracy dropped: use the AccuracyAware method (Optimize tab), which reverts the layers that "
+                     "hurt most to floating point until the drop is within your limit; with no annotations it "
+                     "bounds the agreement with the parent. Or try the Mixed preset, or Ignore layers.")
+    hints.append("Deploy: the package below runs the INT8 model with OpenVINO Runtime and the precision hint shown in "
+                 "the Performance tab, without segwb.")
+    return "<h3>What to try next</h3><ul>" + "".join(f"<li>{escape(h)}</li>" for h in hints) + "</ul>"

@@ -1,4 +1,5 @@
-"""Next steps: the deployment package and the project archive, made in the background, offered as download links."""
+"""Next steps: the deployment package and the project archive, made in the background, offered as download links;
+and the way back in: import an archive (uploaded, or a path on this machine) and open it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,28 @@ from pathlib import Path
 import ipywidgets as w
 
 from segwb.deploy import build_package
-from segwb.project_archive import export_project
+from segwb.errors import SegwbError
+from segwb.project_archive import export_project, import_project
+from segwb.uploads import check_sizes, safe_name, upload_limit
 
-from .common import escape, note_html
+from .common import escape, input_error_html, note_html, one_line
 from .runner import Task, TaskRunner
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def import_destination(imported_root: Path, archive: Path) -> Path:
+    """A new folder under ``imported_root`` named after the archive (``-2``, ``-3``… when taken)."""
+    stem = archive.name
+    for suffix in ARCHIVE_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+    base = imported_root / (safe_name(stem) or "project")
+    dest, n = base, 1
+    while dest.exists():
+        n += 1
+        dest = base.with_name(f"{base.name}-{n}")
+    return dest
 
 
 def download_link(path: Path, root: Path) -> str:
@@ -32,8 +51,9 @@ def download_link(path: Path, root: Path) -> str:
 class PackageView:
     """Buttons for ``segwb deploy`` and ``segwb export`` on the current project."""
 
-    def __init__(self, runner: TaskRunner, root: Path) -> None:
+    def __init__(self, runner: TaskRunner, root: Path, projects: Path, on_import: Callable[[Path], None]) -> None:
         self.runner, self.root, self.project = runner, root, None
+        self.projects, self.on_import = projects, on_import
         self.deploy_button = w.Button(description="Create deployment package", layout=w.Layout(width="240px"))
         self.export_button = w.Button(description="Export project (.tar.gz)", layout=w.Layout(width="240px"))
         self.with_dataset = w.Checkbox(value=False, description="include the dataset", indent=False)
@@ -43,12 +63,26 @@ class PackageView:
         self.export_button.on_click(lambda _: self._start(
             "Export project", lambda p: export_project(p, include_dataset=self.with_dataset.value)))
         self.result = w.HTML("")
+        self.archive_path = w.Text(placeholder="/path/to/project.tar.gz", description="Archive",
+                                   layout=w.Layout(width="520px"))
+        self.import_button = w.Button(description="Import and open", layout=w.Layout(width="160px"))
+        self.import_button.add_class("segwb-import")
+        self.import_button.on_click(lambda _: self.import_path())
+        self.archive_upload = w.FileUpload(accept=".gz,.tgz", multiple=False, description="Upload .tar.gz")
+        self.archive_upload.add_class("segwb-archive-upload")
+        self.archive_upload.observe(lambda _: self._uploaded(), "value")
+        self.import_message = w.HTML("")
         self.widget = w.VBox([
             w.HTML("<h3>Deploy and share</h3>" + note_html(
                 "The deployment package: the INT8 IR and its card, a standalone infer.py (the same pre- and post-processing "
                 "as segwb, without segwb), pinned requirements.txt and a README. The project archive: models, settings, "
                 "report and predictions, with description.txt; `segwb import` re-creates the project.")),
-            w.HBox([self.deploy_button, self.export_button, self.with_dataset]), self.result])
+            w.HBox([self.deploy_button, self.export_button, self.with_dataset]), self.result,
+            w.HTML("<h3>Open a project archive</h3>" + note_html(
+                "An archive from Export (or `segwb export`) is checked, unpacked into a new project folder and opened "
+                "with its results as recorded; nothing is recomputed. Its photos show only if the archive includes the "
+                "dataset or the images are still where they were.")),
+            w.HBox([self.archive_path, self.import_button, self.archive_upload]), self.import_message])
         self.set_project(None)
 
     def set_project(self, project: Path | None, has_report: bool = False) -> None:
@@ -63,6 +97,43 @@ class PackageView:
     def set_busy(self, busy: bool) -> None:
         for button in (self.deploy_button, self.export_button):
             button.disabled = busy or self.project is None
+        self.import_button.disabled = self.archive_upload.disabled = busy
+
+    def import_path(self, archive: Path | None = None) -> bool:
+        """Import ``archive`` (default: the path typed in) in the background, then open it; False if it did not start."""
+        text = self.archive_path.value.strip()
+        if archive is None and not text:
+            self.import_message.value = input_error_html("type the path of a .tar.gz, or upload one")
+            return False
+        source = archive or Path(text).expanduser()
+        dest = import_destination(self.projects / "imported", source)
+
+        def work(task: Task) -> Path:
+            return import_project(source, dest)
+
+        self.import_message.value = ""
+        return self.runner.start("Import project", work, on_done=self._imported, cancellable=False)
+
+    def _imported(self, project: Path) -> None:
+        self.import_message.value = note_html(f"Imported into {project}.")
+        self.on_import(project)
+
+    def _uploaded(self) -> None:
+        files = self.archive_upload.value
+        if not files:
+            return
+        try:
+            check_sizes(files, upload_limit())  # refuse before touching the content
+            folder = self.projects / "uploads" / "archives"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / safe_name(files[0]["name"])
+            path.write_bytes(bytes(files[0]["content"]))
+        except (SegwbError, OSError) as exc:
+            self.import_message.value = input_error_html(one_line(exc))
+        else:
+            self.import_path(path)
+        finally:
+            self.archive_upload.value = ()  # the kernel keeps no copy of the bytes
 
     def _start(self, name: str, make: Callable[[Path], Path]) -> None:
         project = self.project

@@ -133,7 +133,7 @@ class OverlayViewer:
             if self.task == "instance":
                 assert self.instances is not None
                 ref = self.instances.images[name]
-                panels = draw.instance_panels(ref.path, self.instances.of("parent", name), self.instances.of("optimized", name),
+                panels = draw.instance_panels(ref, self.instances.of("parent", name), self.instances.of("optimized", name),
                                               self.threshold.value, self.opacity.value, self.hidden_instances["parent"],
                                               self.hidden_instances["optimized"], self.zoom.value)
                 self._instance_info(name)
@@ -145,6 +145,9 @@ class OverlayViewer:
             self.error.value = error_html(exc, f"Drawing {name}")
             return
         self.error.value = ""
+        if not panels.photo_found:  # e.g. a project imported without its dataset: the predictions still show
+            ref = self.instances.images[name] if self.task == "instance" else self.refs[name]  # type: ignore[union-attr]
+            self.info.value += f'<br><span class="segwb-note">Photo not found at {escape(ref.path)}: drawn on grey.</span>'
         width = f"{panels.parent.shape[1]}px"
         for widget, picture in ((self.parent_image, panels.parent), (self.optimized_image, panels.optimized),
                                 (self.disagreement_image, panels.disagreement)):
