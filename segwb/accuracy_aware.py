@@ -29,7 +29,7 @@ from .errors import SegwbError
 from .modelcard import ModelCard
 from .models import output_classes
 from .runtime import DEVICE, core
-from .validation import REFERENCE_CONFIG, Validator, choose_metric
+from .validation import REFERENCE_CONFIG, Validator, choose_metric, semantic_truth_problem
 
 log = logging.getLogger("segwb")
 DROP_TYPES = {"absolute": nncf.DropType.ABSOLUTE, "relative": nncf.DropType.RELATIVE}
@@ -46,7 +46,7 @@ class AccuracyTarget:
     drop_type: str = "absolute"
     metric: str = "auto"  # auto | ground_truth | agreement (see segwb.validation)
     # NNCF re-ranks every remaining layer group after each step that makes the drop worse (minutes each), so a noisy
-    # metric can keep it going for an hour; a cap makes the run end with the best scope it reached. 0: no cap.
+    # metric can keep it going for an hour; a cap ends the run with the scope NNCF holds then. 0: no cap.
     max_iterations: int = 0
 
 
@@ -79,15 +79,16 @@ def validation_subset(dataset: Dataset) -> Dataset:
     return replace(dataset, samples=[dataset.samples[i] for i in sorted(set(indices.tolist()))])
 
 
-def annotated_part(dataset: Dataset) -> Dataset:
-    """A VOC set with some masks missing: its annotated images, when they are enough to rank on (else all of it,
-    and the metric falls back to agreement or refuses, as for an unannotated set)."""
-    annotated = [s for s in dataset.samples if s.annotation]
-    if not dataset.labels or len(annotated) == len(dataset.samples) or len(annotated) < MIN_VALIDATION_IMAGES:
+def annotated_part(dataset: Dataset, card: ModelCard, classes: int) -> Dataset:
+    """A VOC set with some masks missing: its annotated images, when they are enough to rank on and their classes
+    are the model's (else all of it, and the metric falls back to agreement or refuses, as for an unannotated set)."""
+    annotated = replace(dataset, samples=[s for s in dataset.samples if s.annotation])
+    if not dataset.labels or len(annotated.samples) == len(dataset.samples) \
+            or len(annotated.samples) < MIN_VALIDATION_IMAGES or semantic_truth_problem(annotated, card, classes):
         return dataset
     log.warning("AccuracyAware: ground truth on the %d of %d images of %s that have a class mask",
-                len(annotated), len(dataset.samples), dataset.root)
-    return replace(dataset, samples=annotated)
+                len(annotated.samples), len(dataset.samples), dataset.root)
+    return annotated
 
 
 def prepare_validator(parent_xml: Path, card: ModelCard, dataset: Dataset, target: AccuracyTarget,
@@ -95,10 +96,10 @@ def prepare_validator(parent_xml: Path, card: ModelCard, dataset: Dataset, targe
                       cancel: threading.Event | None = None) -> Validator:
     """The validation function with its metric chosen (and, for agreement, the parent's predictions made)."""
     check_target(target, dataset)
-    subset = validation_subset(annotated_part(dataset) if card.task == "semantic" and target.metric != "agreement"
+    classes = output_classes(parent_xml, card) if card.task == "semantic" else 0
+    subset = validation_subset(annotated_part(dataset, card, classes) if card.task == "semantic" and target.metric != "agreement"
                                else dataset)
     validator = Validator(card, subset.samples, min_score, max_detections, cancel)
-    classes = output_classes(parent_xml, card) if card.task == "semantic" else 0
     validator.metric = choose_metric(validator, subset, parent_xml, target.metric, classes)
     return validator
 
@@ -117,7 +118,7 @@ class RestorerLog:
     def add(self, message: str) -> None:
         if m := re.match(r"Metric of (initial|quantized) model: (\S+)", message):
             setattr(self, m.group(1), float(m.group(2)))
-            log.info(f"accuracy-aware: {m.group(1)} model's metric {float(m.group(2)):.2f}")
+            log.info("accuracy-aware: %s model's metric %.2f", m.group(1), float(m.group(2)))
         elif m := re.match(r"Total number of quantized operations in the model: (\d+)", message):
             self.quantized_operations = int(m.group(1))
         elif message.startswith("Number of parallel workers to rank"):  # NNCF's last word before its first ranking
@@ -125,17 +126,18 @@ class RestorerLog:
         elif m := re.match(r"Reverted (\d+) operations to the floating-point precision: \n(.*)", message, re.S):
             names = [n.strip() for n in m.group(2).splitlines() if n.strip()]
             self.steps.append({"rank": len(self.steps) + 1, "operations": names, "drop_after": None, "kept": True})
-            log.info(f"accuracy-aware: step {len(self.steps)}: reverting {', '.join(names)[:120]}")
+            log.info("accuracy-aware: step %d: reverting %s", len(self.steps), ", ".join(names)[:120])
         elif m := (re.match(r"Accuracy drop with the new quantization scope is (\S+) \((\S+)\)", message)
                    or re.match(r"Algorithm completed: achieved required accuracy drop (\S+) \((\S+)\)", message)):
             if self.steps:  # NNCF's relative drop is a fraction; ours is in percent
-                self.steps[-1]["drop_after"] = float(m.group(1)) * (100 if "RELATIVE" in m.group(2) else 1)
-                log.info(f"accuracy-aware: step {len(self.steps)}: drop {self.steps[-1]['drop_after']:.2f}")
+                self.steps[-1]["drop_after"] = float(m.group(1)) * (100 if "relative" in m.group(2).lower() else 1)
+                log.info("accuracy-aware: step %d: drop %.2f", len(self.steps), self.steps[-1]["drop_after"])
         elif message.startswith("Re-calculating ranking scores") and self.steps:
             self.steps[-1]["kept"] = False  # NNCF undoes a step that made the drop worse, then re-ranks
-            log.info(f"accuracy-aware: step {len(self.steps)} made the drop worse: undone; re-ranking the remaining groups")
+            log.info("accuracy-aware: step %d made the drop worse: undone; re-ranking the remaining groups", len(self.steps))
         elif message.startswith("Maximum number of iteration was reached"):
-            self.stopped = "max_iterations"
+            # NNCF says so after its last allowed step even when that step found no group left: keep the first reason
+            self.stopped = self.stopped or "max_iterations"
         elif message.startswith("All layers have been checked"):
             self.stopped = "all_layers_checked"
 
@@ -171,7 +173,7 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
     metric = validator.metric
     assert metric is not None
     start = time.perf_counter()
-    with restorer_log() as log:
+    with restorer_log() as nncf_log:
         quantized = nncf.quantize_with_accuracy_control(
             model, calibration, nncf.Dataset(list(range(len(validator.samples)))), validator,
             max_drop=target.max_drop if target.drop_type == "absolute" else target.max_drop / 100,
@@ -183,18 +185,18 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
     every = range(len(validator.samples))
     final, _ = validator(core().compile_model(quantized, DEVICE, REFERENCE_CONFIG), every)
     # NNCF's log is its only report of the parent's metric; measure it when the log did not say it.
-    initial = log.initial if log.initial is not None else \
+    initial = nncf_log.initial if nncf_log.initial is not None else \
         validator(core().compile_model(model, DEVICE, REFERENCE_CONFIG), every)[0]
     drop = initial - final if target.drop_type == "absolute" else 100 * (initial - final) / initial if initial else 0.0
     return quantized, {
         "metric": metric.name, "reference": metric.reference, "unit": "points (0-100)",
         "max_drop": target.max_drop, "drop_type": target.drop_type, "requested_metric": target.metric,
         "validation_images": len(validator.samples), "precision": "f32",
-        "parent_metric": initial, "default_int8_metric": log.quantized, "final_metric": final, "drop": drop,
+        "parent_metric": initial, "default_int8_metric": nncf_log.quantized, "final_metric": final, "drop": drop,
         "within_drop": drop <= target.max_drop + 1e-9,
-        "max_iterations": target.max_iterations, "iterations": len(log.steps),
-        "stopped": None if drop <= target.max_drop + 1e-9 else log.stopped,
-        "quantized_operations": log.quantized_operations,
-        "reverted_operations": log.reverted, "steps": log.steps,
+        "max_iterations": target.max_iterations, "iterations": len(nncf_log.steps),
+        "stopped": None if drop <= target.max_drop + 1e-9 else nncf_log.stopped,
+        "quantized_operations": nncf_log.quantized_operations,
+        "reverted_operations": nncf_log.reverted, "steps": nncf_log.steps,
         "seconds": time.perf_counter() - start,
     }

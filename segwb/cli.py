@@ -73,8 +73,9 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
                    help="accuracy-aware: allowed metric drop, 0.1-10 (points, or percent with --drop-type relative; default 0.5)")
     p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
     p.add_argument("--max-iterations", type=int, default=0, metavar="N",
-                   help="accuracy-aware: stop after N revert steps, keeping the best scope reached (default 0: no cap; "
-                        "each step that worsens the drop re-ranks every remaining layer group, minutes on 2 cores)")
+                   help="accuracy-aware: stop after N revert steps with the scope NNCF holds then, not necessarily its "
+                        "best (default 0: no cap; each step that worsens the drop re-ranks every remaining layer group, "
+                        "minutes on 2 cores)")
     p.add_argument("--metric", choices=["auto", "ground-truth", "agreement"], default="auto",
                    help="accuracy-aware: ground-truth (mean IoU / mask AP from annotations), agreement with the parent model "
                         "(needs no annotations), or auto: ground truth when the dataset annotates the model's classes")
@@ -182,7 +183,7 @@ def _progress() -> Any:
 
 
 def _summary(report: dict[str, Any], path: Path) -> str:
-    from .report_html import percent
+    from .report_html import missed_drop_reason, percent
 
     perf, comp, gt = report["performance"], report["comparison"], report["ground_truth"]
     lines = [report["model_choice"],
@@ -195,8 +196,8 @@ def _summary(report: dict[str, Any], path: Path) -> str:
                      f"default INT8 {quantized}, result {aa['final_metric']:.2f} "
                      f"(drop {aa['drop']:.2f}, max {aa['max_drop']} {aa['drop_type']}); "
                      f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized layers reverted to float")
-        if aa.get("stopped") == "max_iterations":
-            lines.append(f"accuracy-aware stopped at --max-iterations {aa['max_iterations']} before reaching the drop")
+        if not aa["within_drop"]:
+            lines.append(f"accuracy-aware: {missed_drop_reason(aa)}")
     if report["task"] == "instance":
         lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
                      f"({percent(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "

@@ -56,6 +56,8 @@ class QuantizeSettings:
     def to_dict(self) -> dict[str, Any]:
         """Plain data; the accuracy target only for the method that uses it (so it is no cache key of the other)."""
         d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        if not self.max_iterations:
+            del d["max_iterations"]  # no cap, as before the option existed: earlier projects keep their cache key
         return {k: v for k, v in d.items() if self.method == "accuracy_aware" or k not in ACCURACY_FIELDS}
 
     @property

@@ -179,7 +179,7 @@ def missed_drop_reason(aa: dict[str, Any]) -> str:
     """Why the AccuracyAware result is not within the drop, and what to try, in words."""
     if aa.get("stopped") == "max_iterations":
         why = (f"NNCF stopped at the cap of {int(aa['max_iterations'])} revert steps; the result is the scope it held "
-               "then (steps that made the drop worse are undone).")
+               "at its last step, not necessarily its best (see the drop after each step).")
     elif aa.get("stopped") == "all_layers_checked":
         why = "NNCF tried every group of quantized layers without reaching the drop."
     else:

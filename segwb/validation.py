@@ -202,18 +202,29 @@ class Validator:
         return self.metric.combine(indices, [s for s, _ in scored]), [v for _, v in scored]
 
 
-def semantic_truth(dataset: Dataset, card: ModelCard, classes: int) -> SemanticTruth | str:
-    """The ground-truth metric, or why it cannot be computed."""
+def semantic_truth_problem(dataset: Dataset, card: ModelCard, classes: int) -> str | None:
+    """Why mean IoU against the dataset's masks cannot be computed (None: it can); reads no mask."""
     annotated = [s for s in dataset.samples if s.annotation]
     if not dataset.labels or not annotated:
         return f"{dataset.root}: no class masks (Pascal VOC layout: JPEGImages/ and SegmentationClass/)"
     if len(annotated) < len(dataset.samples):
         return (f"{dataset.root}: only {len(annotated)} of {len(dataset.samples)} images have a class mask, "
                 "too few to rank layers on")
-    labels = card.labels or tuple(f"class {i}" for i in range(classes))
-    lut, unmapped = label_lut(dataset.labels, labels)
+    _, unmapped = label_lut(dataset.labels, _model_labels(card, classes))
     if not [n for n in dataset.labels if n not in unmapped and n.lower() != "background"]:
         return f"{dataset.root}: none of its classes ({', '.join(dataset.labels[:5])}, ...) is a class of the model"
+    return None
+
+
+def _model_labels(card: ModelCard, classes: int) -> tuple[str, ...]:
+    return card.labels or tuple(f"class {i}" for i in range(classes))
+
+
+def semantic_truth(dataset: Dataset, card: ModelCard, classes: int) -> SemanticTruth | str:
+    """The ground-truth metric, or why it cannot be computed."""
+    if problem := semantic_truth_problem(dataset, card, classes):
+        return problem
+    lut, _ = label_lut(dataset.labels, _model_labels(card, classes))
     return SemanticTruth([lut[load_mask(s.annotation)] for s in dataset.samples], classes)
 
 

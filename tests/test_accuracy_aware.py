@@ -4,6 +4,7 @@ and the tutorial end to end with ground truth (semantic, VOC) and with agreement
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,7 @@ from segwb.datasets import VOC_LABELS, open_dataset
 from segwb.project_archive import describe
 from segwb.report_html import missed_drop_reason
 from segwb.instances import Instances
+from segwb.modelcard import ModelCard
 from segwb.models import save_ir
 from segwb.storage import read_json
 from segwb.validation import InstanceAgreement, SemanticAgreement, SemanticTruth
@@ -76,12 +78,12 @@ def test_restorer_log_keeps_rank_order_and_undone_steps() -> None:
     for message in ["Metric of initial model: 57.9", "Metric of quantized model: 56.8",
                     "Total number of quantized operations in the model: 70",
                     "Reverted 2 operations to the floating-point precision: \n\tconv_a\n\tadd_a",
-                    "Accuracy drop with the new quantization scope is 0.7 (DropType.ABSOLUTE)",
+                    "Accuracy drop with the new quantization scope is 0.7 (absolute)",
                     "Reverted 1 operations to the floating-point precision: \n\tconv_b",
-                    "Accuracy drop with the new quantization scope is 0.9 (DropType.ABSOLUTE)",
+                    "Accuracy drop with the new quantization scope is 0.9 (absolute)",
                     "Re-calculating ranking scores for remaining groups",
                     "Reverted 1 operations to the floating-point precision: \n\tconv_c",
-                    "Algorithm completed: achieved required accuracy drop 0.004 (DropType.RELATIVE)"]:
+                    "Algorithm completed: achieved required accuracy drop 0.004 (relative)"]:
         log.add(message)
     assert (log.initial, log.quantized, log.quantized_operations) == (57.9, 56.8, 70)
     assert [s["operations"] for s in log.steps] == [["conv_a", "add_a"], ["conv_b"], ["conv_c"]]
@@ -98,6 +100,8 @@ def test_restorer_log_says_why_it_stopped(message: str, stopped: str) -> None:
     log = RestorerLog()
     log.add(message)
     assert log.stopped == stopped
+    log.add("Maximum number of iteration was reached.")
+    assert log.stopped == stopped  # the first reason stays
     aa = {"stopped": stopped, "max_iterations": 3, "reference": "parent model"}
     reason = missed_drop_reason(aa)
     assert ("cap of 3 revert steps" in reason) == (stopped == "max_iterations")
@@ -164,8 +168,12 @@ def _voc(root: Path, count: int) -> Path:
 def test_partly_annotated_voc_ranks_on_its_annotated_images(tmp_path: Path) -> None:
     root = _voc(tmp_path / "voc", 13)
     (root / "SegmentationClass" / "2008_000003.png").unlink()
-    part = annotated_part(open_dataset(root))
+    voc_card = ModelCard("semantic", "NCHW", "RGB", (0, 0, 0), (1, 1, 1), "stretch", 0, (8, 8), "class_map",
+                         labels=tuple(VOC_LABELS))
+    part = annotated_part(open_dataset(root), voc_card, len(VOC_LABELS))
     assert len(part.samples) == 12 and all(s.annotation for s in part.samples)
+    other = replace(voc_card, labels=("sky", "sea"))  # no class in common: agreement on every image instead
+    assert len(annotated_part(open_dataset(root), other, 2).samples) == 13
     out = tmp_path / "out"
     assert cli.main(["tutorial", "semantic", "--model", str(write_model(tmp_path / "m", "scores")), "--dataset", str(root),
                      "--out", str(out), "--method", "accuracy-aware", "--max-iterations", "1", *BENCH]) == 0
@@ -173,7 +181,7 @@ def test_partly_annotated_voc_ranks_on_its_annotated_images(tmp_path: Path) -> N
     assert (aa["metric"], aa["validation_images"]) == ("mean IoU", 12)
     for i in (4, 5, 6):
         (root / "SegmentationClass" / f"2008_{i:06d}.png").unlink()
-    assert len(annotated_part(open_dataset(root)).samples) == 13  # 9 annotated: too few to rank, the whole set
+    assert len(annotated_part(open_dataset(root), voc_card, len(VOC_LABELS)).samples) == 13  # 9 annotated: too few
 
 
 def test_semantic_ground_truth_run(tmp_path: Path) -> None:
@@ -192,7 +200,7 @@ def test_semantic_ground_truth_run(tmp_path: Path) -> None:
     assert aa["final_metric"] == pytest.approx(100 * gt["optimized"]["mean_iou"], abs=1e-6)
     assert aa["drop"] == pytest.approx(aa["parent_metric"] - aa["final_metric"])
     assert aa["within_drop"] == (aa["drop"] <= 0.1 + 1e-9)
-    assert aa["max_iterations"] == 2 and aa["iterations"] <= 2 and len(aa["steps"]) == aa["iterations"]
+    assert aa["max_iterations"] == 2 and len(aa["steps"]) <= 2
     assert aa["stopped"] is None if aa["within_drop"] else aa["stopped"] in ("max_iterations", "all_layers_checked")
     assert set(aa["reverted_operations"]) <= {op for s in aa["steps"] for op in s["operations"]}
     assert report["performance"]["optimized_precision"] == "f32" and set(report["performance"]["optimized_runs"]) == {"f32"}
@@ -248,3 +256,12 @@ def test_instance_ground_truth_is_coco_mask_ap(tmp_path: Path) -> None:
     assert (aa["metric"], aa["reference"]) == ("mask AP", "ground truth") and aa["parent_metric"] > 0
     assert aa["parent_metric"] == pytest.approx(100 * gt["parent"]["mask_ap"], abs=1e-6)
     assert aa["final_metric"] == pytest.approx(100 * gt["optimized"]["mask_ap"], abs=1e-6)
+
+
+def test_no_iteration_cap_keeps_the_earlier_cache_key() -> None:
+    """Projects quantized before --max-iterations existed are reused when no cap is asked for."""
+    from segwb.quantize import QuantizeSettings
+
+    assert "max_iterations" not in QuantizeSettings(method="accuracy_aware").to_dict()
+    assert QuantizeSettings(method="accuracy_aware", max_iterations=3).to_dict()["max_iterations"] == 3
+    assert "max_iterations" not in QuantizeSettings(max_iterations=3).to_dict()  # the Default method has no target

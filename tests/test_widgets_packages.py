@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tarfile
+from datetime import datetime, timezone
 import zipfile
 from pathlib import Path
 
@@ -80,7 +81,22 @@ def test_import_opens_the_project_and_survives_a_reload(tmp_path: Path, monkeypa
     assert not app.packages.deploy_button.disabled  # deploy from the opened project works as from any other
     assert "opened project holds one optimized model" in app.methods.value
 
+    def upload() -> None:
+        data = archive.read_bytes()
+        app.packages.archive_upload.value = ({"name": archive.name, "type": "application/gzip", "size": len(data),
+                                              "content": memoryview(data), "last_modified": datetime.now(timezone.utc)},)
+
+    monkeypatch.setenv("SEGWB_UPLOAD_LIMIT_MB", "0.001")
+    upload()
+    assert "over the" in app.packages.import_message.value and not app.runner.busy
+    monkeypatch.delenv("SEGWB_UPLOAD_LIMIT_MB")
+    upload()  # the same archive again: a second folder, and the uploaded copy is gone afterwards
+    assert app.runner.wait(120) and app.runner.state == "done", app.runner.error.value
+    assert app.opened == opened.with_name(opened.name + "-2") and app.table.rows
+    assert not any((tmp_path / "other" / "uploads" / "archives").iterdir())
+
     again = Dashboard(tmp_path / "other")  # a reload reopens it
-    assert again.opened == opened and again.table.rows
-    again.method.value = "accuracy_aware"  # touching the form goes back to the form's project
+    assert again.opened == opened.with_name(opened.name + "-2") and again.table.rows
+    again.method.value = "accuracy_aware"  # touching the form goes back to the form's project, for good
     assert again.opened is None and again.project != opened
+    assert Dashboard(tmp_path / "other").opened is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import os
 import re
 import shlex
@@ -37,6 +38,7 @@ from .table import ReportTable
 from .viewer import OverlayViewer
 
 REPO = Path(__file__).resolve().parents[1]
+log = logging.getLogger("segwb")
 TABS = ("Model & data", "Optimize (INT8)", "Performance", "Accuracy report", "Visualize", "Next steps")
 STEPS = {"quantize": "Optimize (INT8)", "benchmark": "Benchmark", "report": "Accuracy report"}
 
@@ -115,7 +117,7 @@ class Dashboard:
             "the metric is agreement with the parent: mean Optimized Model Average Result (semantic) or the F1 of the "
             "matches between A and B (instance). The INT8 model then runs at the f32 hint, where its drop was validated. "
             "Each step that makes the drop worse re-ranks every remaining group (minutes on a small CPU): cap the steps "
-            "to bound the time."))])
+            "to bound the time (the result is then the scope NNCF held at its last step)."))])
         self.method.observe(lambda _: self._method_changed(), "value")
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
                                                 step=0.5, description="Benchmark seconds per configuration", style={"description_width": "initial"})
@@ -215,13 +217,18 @@ class Dashboard:
             if key in saved:
                 widget.value = saved[key]
         if saved.get("opened") and (Path(saved["opened"]) / "report.json").is_file():
-            self.open_project(Path(saved["opened"]))
-            return
+            try:
+                self.open_project(Path(saved["opened"]))
+                return
+            except Exception:  # a project this version cannot show must not keep the page from loading
+                log.exception("cannot reopen %s", saved["opened"])
         self._show_form_project()
 
     def _show_form_project(self) -> None:
         """Show the results of the project the form's settings name (if the form is valid)."""
-        self.opened = None
+        if self.opened:
+            self.opened = None
+            write_json(self.state_file, self.state())  # a reload must not reopen what the user left
         try:
             self.project = self.options().out
         except SegwbError:
@@ -231,18 +238,14 @@ class Dashboard:
     def open_project(self, folder: Path) -> None:
         """Show a project folder by itself (e.g. one just imported) until a step runs or the method changes."""
         self.opened = self.project = Path(folder)
-        write_json(self.state_file, self.state())
         self.load_results()
+        write_json(self.state_file, self.state())  # only once it showed: a reload must not fail on it
 
     # --- running ---------------------------------------------------------------------------------
 
     def _method_changed(self) -> None:
         """The accuracy target only for AccuracyAware; each method has its own project, so show its results."""
         self.accuracy_box.layout.display = None if self.method.value == "accuracy_aware" else "none"
-        try:
-            self.options()
-        except SegwbError:
-            return
         self._show_form_project()
 
     def _estimate(self, phase: str) -> float | None:

@@ -3,6 +3,8 @@ and the way back in: import an archive (uploaded, or a path on this machine) and
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,20 +101,30 @@ class PackageView:
             button.disabled = busy or self.project is None
         self.import_button.disabled = self.archive_upload.disabled = busy
 
-    def import_path(self, archive: Path | None = None) -> bool:
-        """Import ``archive`` (default: the path typed in) in the background, then open it; False if it did not start."""
+    def import_path(self, upload: Path | None = None) -> bool:
+        """Import the path typed in, or an ``upload`` (deleted afterwards, with its folder), in the background,
+        then open it; False if it did not start."""
         text = self.archive_path.value.strip()
-        if archive is None and not text:
+        if upload is None and not text:
             self.import_message.value = input_error_html("type the path of a .tar.gz, or upload one")
             return False
-        source = archive or Path(text).expanduser()
+        source = upload or Path(text).expanduser()
         dest = import_destination(self.projects / "imported", source)
 
         def work(task: Task) -> Path:
-            return import_project(source, dest)
+            try:
+                return import_project(source, dest)
+            finally:
+                if upload is not None:
+                    shutil.rmtree(upload.parent, ignore_errors=True)  # the imported folder holds everything it had
 
         self.import_message.value = ""
-        return self.runner.start("Import project", work, on_done=self._imported, cancellable=False)
+        if self.runner.start("Import project", work, on_done=self._imported, cancellable=False):
+            return True
+        if upload is not None:
+            shutil.rmtree(upload.parent, ignore_errors=True)
+        self.import_message.value = input_error_html("another step is running: import when it has finished")
+        return False
 
     def _imported(self, project: Path) -> None:
         self.import_message.value = note_html(f"Imported into {project}.")
@@ -126,8 +138,9 @@ class PackageView:
             check_sizes(files, upload_limit())  # refuse before touching the content
             folder = self.projects / "uploads" / "archives"
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / safe_name(files[0]["name"])
-            path.write_bytes(bytes(files[0]["content"]))
+            # its own folder: an upload never replaces another, and errors name the file the user picked
+            path = Path(tempfile.mkdtemp(dir=folder)) / safe_name(files[0]["name"])
+            path.write_bytes(files[0]["content"])
         except (SegwbError, OSError) as exc:
             self.import_message.value = input_error_html(one_line(exc))
         else:
