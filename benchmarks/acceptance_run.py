@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -11,6 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from segwb.storage import read_json, write_json
+
+
+def tutorial_arguments(doc: str, name: str) -> tuple[argparse.ArgumentParser, Path]:
+    """The acceptance scripts' parser (``--out`` = benchmarks/results/NAME.json, ``--bench-seconds``) and the
+    fixture zoo ($SEGWB_FIXTURES, else ../shared/zoo)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(f"benchmarks/results/{name}.json"))
+    parser.add_argument("--bench-seconds", default="10")
+    return parser, Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
 
 
 def run_tutorial(task: str, flags: list[str]) -> tuple[dict[str, Any], float, float, list[str]]:

@@ -10,14 +10,12 @@ re-ranking for over an hour.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from acceptance_run import record, run_tutorial
+from acceptance_run import record, run_tutorial, tutorial_arguments
 from semantic_acceptance import CARD
 
 SPEEDUP_MIN = 1.5
@@ -43,10 +41,7 @@ def measure(report: dict[str, Any], wall: float, peak_mib: float) -> dict[str, A
 
 
 def main() -> int:
-    fixtures = Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy_aware_acceptance.json"))
-    parser.add_argument("--bench-seconds", default="10")
+    parser, fixtures = tutorial_arguments(__doc__, "accuracy_aware_acceptance")
     parser.add_argument("--max-drop", default="0.5")
     parser.add_argument("--max-iterations", default="0")
     args = parser.parse_args()

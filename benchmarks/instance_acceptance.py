@@ -7,21 +7,15 @@ The fixture needs no model card: its outputs identify an end-to-end YOLO-seg exp
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from pathlib import Path
 
-from acceptance_run import record, run_tutorial
+from acceptance_run import record, run_tutorial, tutorial_arguments
 
 TARGETS = {"wall_seconds_max": 240, "speedup_min": 1.8, "matches_over_parent_min": 0.75, "mask_ap_drop_max_points": 3.0}
 
 
 def main() -> int:
-    fixtures = Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/instance_acceptance.json"))
-    parser.add_argument("--bench-seconds", default="10")
+    parser, fixtures = tutorial_arguments(__doc__, "instance_acceptance")
     args = parser.parse_args()
     report, wall, peak_mib, cmd = run_tutorial("instance", [
         "--model", str(fixtures / "models/yolo26n-seg-coco-320/yolo26n-seg.xml"),

@@ -6,13 +6,11 @@ Runs `segwb tutorial semantic` from scratch (fresh project) in a child process a
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from acceptance_run import record, run_tutorial
+from acceptance_run import record, run_tutorial, tutorial_arguments
 
 # The fixture ships no model card: these are the facts of its README (RGB, resize to fit and pad).
 CARD = "color_order: RGB\nresize: fit_pad\npad_value: 0\n"
@@ -20,10 +18,7 @@ TARGETS = {"wall_seconds_max": 240, "speedup_min": 1.3, "mean_average_result_min
 
 
 def main() -> int:
-    fixtures = Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/semantic_acceptance.json"))
-    parser.add_argument("--bench-seconds", default="10")
+    parser, fixtures = tutorial_arguments(__doc__, "semantic_acceptance")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         card = Path(tmp) / "deeplabv3.yml"

@@ -28,6 +28,11 @@ class Setup:
     dataset: str
     source: str  # "fixtures" or "tiny"
 
+    def dashboard_env(self, bench_seconds: float) -> dict[str, str]:
+        """The environment that makes a new dashboard start on this model and dataset."""
+        return {"SEGWB_DASHBOARD_MODEL": str(self.model), "SEGWB_DASHBOARD_MODEL_CARD": str(self.card or ""),
+                "SEGWB_DASHBOARD_DATASET": self.dataset, "SEGWB_DASHBOARD_BENCH_SECONDS": f"{bench_seconds:g}"}
+
 
 def small_setup(tmp: Path) -> Setup:
     """The deeplabv3 fixture on three fixture photos when SEGWB_FIXTURES is set, else a tiny model on the embedded photos.

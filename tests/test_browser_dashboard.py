@@ -80,9 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, setup: Setup) -> Iterator[V
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     projects = Path(tempfile.mkdtemp(prefix="browser-projects-", dir=ARTIFACTS))  # under the repository: see the top
     env = {**os.environ, "SEGWB_PROJECTS": str(projects), "SEGWB_CACHE": str(tmp / "cache"),
-           "SEGWB_DASHBOARD_MODEL": str(setup.model), "SEGWB_DASHBOARD_MODEL_CARD": str(setup.card or ""),
-           "SEGWB_DASHBOARD_DATASET": setup.dataset, "SEGWB_DASHBOARD_BENCH_SECONDS": "0.5",
-           "SEGWB_UPLOAD_LIMIT_MB": str(UPLOAD_LIMIT_MB)}
+           **setup.dashboard_env(0.5), "SEGWB_UPLOAD_LIMIT_MB": str(UPLOAD_LIMIT_MB)}
     env.pop("SEGWB_ZOO_MIRROR", None)
     voila = VoilaServer(env, tmp / "voila.log")
     try:

@@ -24,12 +24,15 @@ def test_download_link_only_under_voila_root(tmp_path: Path) -> None:
     assert "href" not in elsewhere and str(package) in elsewhere
 
 
-def test_deploy_and_export_from_the_dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    setup = small_setup(tmp_path / "data")
-    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL", str(setup.model))
-    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL_CARD", str(setup.card or ""))
-    monkeypatch.setenv("SEGWB_DASHBOARD_DATASET", setup.dataset)
-    monkeypatch.setenv("SEGWB_DASHBOARD_BENCH_SECONDS", "0.2")
+@pytest.fixture
+def small_dashboard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New dashboards start on the small setup (see dashboard_helpers.small_setup)."""
+    for name, value in small_setup(tmp_path / "data").dashboard_env(0.2).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("small_dashboard_env")
+def test_deploy_and_export_from_the_dashboard(tmp_path: Path) -> None:
     app = Dashboard(tmp_path / "projects")
     assert app.packages.deploy_button.disabled and "accuracy report first" in app.packages.result.value
     assert app.run_step("report") and app.runner.wait(300) and app.runner.state == "done", app.runner.error.value
@@ -54,12 +57,8 @@ def test_import_destination_never_reuses_a_folder(tmp_path: Path) -> None:
     assert import_destination(tmp_path, Path("my project.tgz")) == tmp_path / "my_project-2"
 
 
+@pytest.mark.usefixtures("small_dashboard_env")
 def test_import_opens_the_project_and_survives_a_reload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    setup = small_setup(tmp_path / "data")
-    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL", str(setup.model))
-    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL_CARD", str(setup.card or ""))
-    monkeypatch.setenv("SEGWB_DASHBOARD_DATASET", setup.dataset)
-    monkeypatch.setenv("SEGWB_DASHBOARD_BENCH_SECONDS", "0.2")
     maker = Dashboard(tmp_path / "maker")
     assert maker.run_step("report") and maker.runner.wait(300) and maker.runner.state == "done", maker.runner.error.value
     maker.packages.export_button.click()

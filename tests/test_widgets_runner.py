@@ -17,10 +17,8 @@ from widgets.runner import Task, TaskRunner
 @pytest.fixture
 def dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Dashboard, Setup]:
     setup = small_setup(tmp_path / "data")
-    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL", str(setup.model))
-    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL_CARD", str(setup.card or ""))
-    monkeypatch.setenv("SEGWB_DASHBOARD_DATASET", setup.dataset)
-    monkeypatch.setenv("SEGWB_DASHBOARD_BENCH_SECONDS", "0.2")
+    for name, value in setup.dashboard_env(0.2).items():
+        monkeypatch.setenv(name, value)
     return Dashboard(tmp_path / "projects"), setup
 
 

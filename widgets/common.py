@@ -1,14 +1,17 @@
-"""Small pieces shared by the widgets: the page style, message and error panels."""
+"""Small pieces shared by the widgets: the page style, message and error panels, taking an upload."""
 
 from __future__ import annotations
 
 import html
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 
 from segwb.errors import SegwbError
 from segwb.models import first_line
+from segwb.uploads import check_sizes, upload_limit
 
 STYLE = """
 <style>
@@ -65,3 +68,20 @@ def ok_html(message: str) -> str:
 
 def note_html(message: str) -> str:
     return f'<span class="segwb-note">{escape(message)}</span>'
+
+
+def take_upload(upload: w.FileUpload, message: w.HTML, handle: Callable[[list[dict[str, Any]], int], None],
+                errors: tuple[type[Exception], ...] = (SegwbError,)) -> None:
+    """Hand a FileUpload's files to ``handle(files, limit)`` once their sizes are within the upload limit; one of
+    ``errors`` becomes one line in ``message``. The widget's bytes are dropped in any case (the kernel keeps no copy)."""
+    files = upload.value
+    if not files:
+        return  # the reset below triggers the observer again
+    limit = upload_limit()
+    try:
+        check_sizes(files, limit)  # refuse before touching the content
+        handle(list(files), limit)
+    except errors as exc:
+        message.value = input_error_html(one_line(exc))
+    finally:
+        upload.value = ()

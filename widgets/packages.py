@@ -7,15 +7,16 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as w
 
 from segwb.deploy import build_package
 from segwb.errors import SegwbError
 from segwb.project_archive import export_project, import_project
-from segwb.uploads import check_sizes, safe_name, upload_limit
+from segwb.uploads import safe_name
 
-from .common import escape, input_error_html, note_html, one_line
+from .common import escape, input_error_html, note_html, take_upload
 from .runner import Task, TaskRunner
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -131,22 +132,15 @@ class PackageView:
         self.on_import(project)
 
     def _uploaded(self) -> None:
-        files = self.archive_upload.value
-        if not files:
-            return
-        try:
-            check_sizes(files, upload_limit())  # refuse before touching the content
+        def handle(files: list[dict[str, Any]], limit: int) -> None:
             folder = self.projects / "uploads" / "archives"
             folder.mkdir(parents=True, exist_ok=True)
             # its own folder: an upload never replaces another, and errors name the file the user picked
             path = Path(tempfile.mkdtemp(dir=folder)) / safe_name(files[0]["name"])
             path.write_bytes(files[0]["content"])
-        except (SegwbError, OSError) as exc:
-            self.import_message.value = input_error_html(one_line(exc))
-        else:
             self.import_path(path)
-        finally:
-            self.archive_upload.value = ()  # the kernel keeps no copy of the bytes
+
+        take_upload(self.archive_upload, self.import_message, handle, errors=(SegwbError, OSError))
 
     def _start(self, name: str, make: Callable[[Path], Path]) -> None:
         project = self.project

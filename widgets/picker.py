@@ -13,11 +13,11 @@ import ipywidgets as w
 from segwb import zoo
 from segwb.errors import SegwbError
 from segwb.modelcard import COLOR_ORDERS, LAYOUTS, RESIZE_MODES, gather_fields, read_labels
-from segwb.uploads import (UploadError, check_sizes, extract_dataset_zip, save_image_uploads, save_model_upload, summarize_dataset,
+from segwb.uploads import (UploadError, extract_dataset_zip, save_image_uploads, save_model_upload, summarize_dataset,
                            upload_limit)
 from segwb.zoo_status import zoo_status
 
-from .common import error_html, escape, input_error_html, note_html, ok_html, one_line
+from .common import error_html, escape, input_error_html, note_html, ok_html, one_line, take_upload
 
 MODEL_SOURCES = [("Tutorial default", "default"), ("Zoo model", "zoo"), ("My model file", "file")]
 DATASET_SOURCES = [("Embedded sample photos", "embedded"), ("Folder on this machine", "folder"), ("Upload", "upload")]
@@ -275,29 +275,16 @@ class ModelDataPicker:
         _in_background(work)
 
     def _model_uploaded(self) -> None:
-        files = self.model_upload.value
-        if not files:
-            return
-        limit = upload_limit()
-        try:
-            check_sizes(files, limit)  # refuse before touching the content
+        def handle(files: list[dict[str, Any]], limit: int) -> None:
             path = save_model_upload([(f["name"], bytes(f["content"])) for f in files], self.uploads_root / "models", limit)
-        except SegwbError as exc:
-            self.model_message.value = input_error_html(one_line(exc))
-        else:
             self.model_source.value = "file"
             self.model_path.value = str(path)
             self.model_message.value = ok_html(f"uploaded to {path}; press Check model.")
-        finally:
-            self.model_upload.value = ()  # the kernel keeps no copy of the bytes
+
+        take_upload(self.model_upload, self.model_message, handle)
 
     def _dataset_uploaded(self) -> None:
-        files = self.dataset_upload.value
-        if not files:
-            return
-        limit = upload_limit()
-        try:
-            check_sizes(files, limit)  # refuse before touching the content
+        def handle(files: list[dict[str, Any]], limit: int) -> None:
             items = [(f["name"], bytes(f["content"])) for f in files]
             zips = [i for i in items if i[0].lower().endswith(".zip")]
             if zips and len(items) > 1:
@@ -305,14 +292,11 @@ class ModelDataPicker:
             root = self.uploads_root / "datasets"
             folder = extract_dataset_zip(*zips[0], root, limit) if zips else save_image_uploads(items, root, limit)
             summary = summarize_dataset(folder)
-        except SegwbError as exc:
-            self.dataset_message.value = input_error_html(one_line(exc))
-        else:
             self.dataset_source.value = "folder"
             self.dataset_path.value = str(folder)
             self.dataset_message.value = ok_html(f"uploaded to {folder}: {summary.line()}")
-        finally:
-            self.dataset_upload.value = ()
+
+        take_upload(self.dataset_upload, self.dataset_message, handle)
 
     def _layout(self) -> None:
         source = self.model_source.value
