@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,12 @@ def tutorial_arguments(doc: str, name: str) -> tuple[argparse.ArgumentParser, Pa
     return parser, Path(os.environ.get("SEGWB_FIXTURES", "../shared/zoo"))
 
 
-def run_tutorial(task: str, flags: list[str]) -> tuple[dict[str, Any], float, float, list[str]]:
-    """``segwb tutorial TASK FLAGS`` in a child process on a fresh project: report, wall seconds, peak RSS (MiB), command."""
+def run_tutorial(task: str, flags: list[str], inspect: Callable[[Path], dict[str, Any]] | None = None
+                 ) -> tuple[dict[str, Any], float, float, list[str]]:
+    """``segwb tutorial TASK FLAGS`` in a child process on a fresh project: report, wall seconds, peak RSS (MiB), command.
+
+    ``inspect`` reads the project folder before it is deleted; what it returns is added to the report as "inspected".
+    """
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "project"
         cmd = [str(Path(sys.executable).with_name("segwb")), "tutorial", task, *flags, "--out", str(project)]
@@ -33,6 +38,8 @@ def run_tutorial(task: str, flags: list[str]) -> tuple[dict[str, Any], float, fl
         subprocess.run(cmd, check=True)
         wall = time.perf_counter() - start
         report = read_json(project / "report.json")
+        if inspect is not None:
+            report["inspected"] = inspect(project)
     return report, wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, cmd
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from .instance_metrics import MATCH_IOU, compare_instances
 from .instances import Instances, empty
 from .modelcard import ModelCard
 from .overlays import instance_overlay, save_png
-from .pipeline import TutorialOptions, optimized_precision, report_sections, shared_steps
+from .pipeline import TutorialOptions, optimized_precision, report_seconds, report_sections, shared_steps
 from .predict import Progress, compile_model
 from .preprocess import to_tensor
 from .project import Project
@@ -70,7 +72,7 @@ def predict_instances(compiled: ov.CompiledModel, card: ModelCard, images: list[
             outputs = {name: request.get_output_tensor(i).data for i, name in enumerate(names)}
             found = decode(outputs, card, geometry, min_score, max_detections)
             entries = [to_result(image_id, mapping.get(int(c), UNMAPPED), int(c), s, b, m)
-                       for c, s, b, m in zip(found.class_ids, found.scores, found.boxes, found.masks)]
+                       for c, s, b, m in zip(found.class_ids, found.scores, found.boxes, found.masks, strict=True)]
         except BaseException as exc:  # surfaced after wait_all: OpenVINO would swallow it
             errors.append(exc)
             entries = []
@@ -143,28 +145,35 @@ def load_instances(results: list[dict[str, Any]], images: list[dict[str, Any]]) 
 
 def compare(project: Project, card: ModelCard, dataset: Dataset, images: list[dict[str, Any]],
             cats: dict[str, Any], options: TutorialOptions) -> dict[str, Any]:
-    """Per-image and per-class rows with the parent as reference, overlays, and COCO AP when annotated."""
+    """Per-image and per-class rows with the parent as reference, overlays, and COCO AP when annotated.
+
+    Images are compared in a thread pool (photo decoding, the overlay drawing and encoding release the GIL).
+    """
+    start = time.perf_counter()
     saved = {role: read_json(predictions_file(project, role)) for role in ("parent", "optimized")}
     parent, optimized = (load_instances(saved[role], images) for role in ("parent", "optimized"))
-    basic, advanced, ap_values = [], [], []
-    for image in images:
+
+    def one(image: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[float]]:
         p, o = parent[image["image_id"]], optimized[image["image_id"]]
         result = compare_instances(p, o, MATCH_IOU)
         overlay = project.overlays / f"{image['key']}.png"
         save_png(overlay, instance_overlay(load_image(Path(image["path"])), p, o, card.labels,
                                            result.parent_matched, result.optimized_matched))
         a, b, m = result.optimized, result.parent, result.matches
-        basic.append({"image": image["name"], "optimized_detections": a, "parent_detections": b, "matches": m,
-                      "agreement": 2 * m / (a + b) if a + b else None,
-                      "overlay": overlay.relative_to(project.root).as_posix()})
-        for row in result.classes:
-            if row.average_precision is not None:
-                ap_values.append(row.average_precision)
-            if row.optimized > 0:
-                advanced.append({"image": image["name"], "class_id": row.class_id, "class_name": card.label(row.class_id),
-                                 "optimized_detections": row.optimized, "parent_detections": row.parent,
-                                 "matches": row.matches, "average_precision": row.average_precision,
-                                 "precision": row.precision})
+        row = {"image": image["name"], "optimized_detections": a, "parent_detections": b, "matches": m,
+               "agreement": 2 * m / (a + b) if a + b else None, "overlay": overlay.relative_to(project.root).as_posix()}
+        per_class = [{"image": image["name"], "class_id": r.class_id, "class_name": card.label(r.class_id),
+                      "optimized_detections": r.optimized, "parent_detections": r.parent, "matches": r.matches,
+                      "average_precision": r.average_precision, "precision": r.precision}
+                     for r in result.classes if r.optimized > 0]
+        return row, per_class, [r.average_precision for r in result.classes if r.average_precision is not None]
+
+    basic, advanced, ap_values = [], [], []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for row, per_class, aps in pool.map(one, images):
+            basic.append(row)
+            advanced += per_class
+            ap_values += aps
     basic.sort(key=lambda r: (r["agreement"] is None, r["agreement"] if r["agreement"] is not None else 0, r["image"]))
     advanced.sort(key=lambda r: (r["average_precision"] is None, r["average_precision"] or 0, r["image"], r["class_id"]))
     total_a, total_b = sum(r["optimized_detections"] for r in basic), sum(r["parent_detections"] for r in basic)
@@ -188,7 +197,7 @@ def compare(project: Project, card: ModelCard, dataset: Dataset, images: list[di
                         "unmapped_dataset_classes": cats["unmapped_dataset_classes"]}
         for role in ("parent", "optimized"):
             ground_truth[role] = evaluate(dataset.coco, ids, saved[role], mapped)
-    return {"comparison": comparison, "ground_truth": ground_truth}
+    return {"comparison": comparison, "ground_truth": ground_truth, "seconds": time.perf_counter() - start}
 
 
 def run(options: TutorialOptions, progress: Progress | None = None, cancel: threading.Event | None = None,
@@ -214,7 +223,8 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
                                   dataset, optimized_precision(performance), images, mapping, options, progress, cancel),
     }
     inputs = {"parent": predicted["parent"]["key"], "optimized": predicted["optimized"]["key"],
-              "labels": list(parent.card.labels), "annotations": dataset.annotated, "categories": cats}
+              "labels": list(parent.card.labels), "annotations": dataset.annotated, "categories": cats,
+              "timed": True}
     compared = project.cached("compare", inputs, lambda: compare(project, parent.card, dataset, images, cats, options),
                               tuple(project.overlays / f"{i['key']}.png" for i in images))
     report = {
@@ -224,6 +234,7 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
         "comparison": {**compared["comparison"],
                        "parent_precision": "f32", "optimized_precision": performance["optimized_precision"]},
         "ground_truth": compared["ground_truth"],
+        "report_seconds": report_seconds(predicted, compared, len(images), performance),
         "predictions": {"parent": "predictions/parent.json", "optimized": "predictions/optimized.json",
                         "images": "predictions/images.json"},
         "steps_cached": {"import": parent.cached, "quantize": quantized["cached"], "benchmark": performance["cached"],

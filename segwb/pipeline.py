@@ -195,6 +195,16 @@ def report_sections(project: Project, parent: Parent, dataset: Dataset, options:
     }
 
 
+def report_seconds(predicted: dict[str, dict[str, Any]], compared: dict[str, Any], images: int,
+                   performance: dict[str, Any]) -> dict[str, float]:
+    """Time of the report's own steps (both predictions and the comparison) against its target: 1.25 x the
+    time the slower model needs at its benchmarked throughput, plus 3 s."""
+    parts = {"predict_parent": predicted["parent"]["seconds"], "predict_optimized": predicted["optimized"]["seconds"],
+             "compare": compared["seconds"]}
+    slower = min(performance["parent"]["fps"], performance["optimized"]["fps"])
+    return {**parts, "total": sum(parts.values()), "target": 1.25 * images / slower + 3.0}
+
+
 def optimized_precision(performance: dict[str, Any]) -> str | None:
     """The precision hint of the fastest INT8 run (None = the CPU's default), used for its predictions too."""
     best = performance["optimized_precision"]

@@ -18,7 +18,7 @@ from .datasets import Dataset, Sample, load_image, load_mask
 from .modelcard import ModelCard
 from .models import output_classes
 from .overlays import save_png, semantic_overlay
-from .pipeline import TutorialOptions, optimized_precision, report_sections, shared_steps
+from .pipeline import TutorialOptions, optimized_precision, report_seconds, report_sections, shared_steps
 from .predict import Progress, compile_model, load_class_map, predict_semantic, prediction_path
 from .project import Project
 from .report_html import write_report_html
@@ -100,16 +100,6 @@ def compare(project: Project, card: ModelCard, dataset: Dataset, classes: int) -
         "ground_truth": ground_truth,
         "seconds": time.perf_counter() - start,
     }
-
-
-def report_seconds(predicted: dict[str, dict[str, Any]], compared: dict[str, Any], images: int,
-                   performance: dict[str, Any]) -> dict[str, float]:
-    """Time of the report's own steps (both predictions and the comparison) against its target: 1.25 x the
-    time the slower model needs at its benchmarked throughput, plus 3 s."""
-    parts = {"predict_parent": predicted["parent"]["seconds"], "predict_optimized": predicted["optimized"]["seconds"],
-             "compare": compared["seconds"]}
-    slower = min(performance["parent"]["fps"], performance["optimized"]["fps"])
-    return {**parts, "total": sum(parts.values()), "target": 1.25 * images / slower + 3.0}
 
 
 def run(options: TutorialOptions, progress: Progress | None = None, cancel: threading.Event | None = None,

@@ -175,6 +175,11 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
     assert float(page.locator(".segwb-speedup").get_attribute("data-speedup")) > 0
     page.wait_for_function(BARS_DRAWN, arg=4, timeout=30_000)  # parent f32, parent default, INT8 under both hints
     browser.shot("4-performance")
+    page.get_by_role("button", name="Compare kernels").click()  # both models profiled layer by layer
+    page.wait_for_selector(".segwb-kernels .segwb-findings li", timeout=RUN_TIMEOUT_MS)
+    assert "ms" in page.locator(".segwb-kernels .segwb-findings li").first.inner_text()
+    assert page.locator('.segwb-kernels iframe[title="Kernel-level comparison"]').count() == 1
+    browser.shot("4b-kernels")
 
     browser.tab("Accuracy report")
     images = [t for t in browser.cells("image") if t]

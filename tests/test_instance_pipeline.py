@@ -122,6 +122,9 @@ def test_report_contract_and_coco_results(tiny_yolo: Path, coco_root: Path, tmp_
     assert gt["parent"]["mask_ap50"] == 1.0 and gt["parent"]["mask_ap"] > 0.5  # the disc masks are found
     page = (out / "report.html").read_text()
     assert "A. Optimized Model Detections" in page and "Matches between A and B" in page
+    timing, perf = report["report_seconds"], report["performance"]
+    assert timing["total"] == pytest.approx(timing["predict_parent"] + timing["predict_optimized"] + timing["compare"])
+    assert timing["target"] == pytest.approx(1.25 * 3 / min(perf["parent"]["fps"], perf["optimized"]["fps"]) + 3)
 
 
 def test_not_annotated_folder_and_cache(tiny_yolo: Path, coco_root: Path, tmp_path: Path) -> None:
