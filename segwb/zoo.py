@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tarfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +42,11 @@ class ZooEntry:
     summary: str
     licence: str
     card: dict[str, Any]
-    obtain: Callable[[], Path]
+    obtain: Callable[[threading.Event | None], Path]  # cancel event → model file
     sources: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _deeplabv3() -> Path:
+def _deeplabv3(cancel: threading.Event | None = None) -> Path:
     """Open Model Zoo's deeplabv3: the TensorFlow archive, converted as its model.yml does."""
     ir = cache_dir() / "deeplabv3" / "deeplabv3.xml"
     if ir.is_file():
@@ -54,7 +55,7 @@ def _deeplabv3() -> Path:
         "deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",
         f"{OMZ}/public/2022.1/deeplabv3/deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz", "sha384",
         "d3f2b27bb00c485ca45d68731f7198a23926cb865dd010fc444bcad9158e33413cd60da2588a9be3ff1e8c9b4557362b",
-        23_882_985))
+        23_882_985), cancel=cancel)
     graph = _extract(archive, "deeplabv3_mnv2_pascal_train_aug/frozen_inference_graph.pb", ir.parent)
     save_ir(convert_deeplabv3(graph), ir)
     return ir
@@ -116,18 +117,18 @@ def _extract(archive: Path, member: str, folder: Path) -> Path:
     return out
 
 
-def _instance_security_0002() -> Path:
+def _instance_security_0002(cancel: threading.Event | None = None) -> Path:
     xml = fetch(Artifact("instance-segmentation-security-0002.xml", f"{ISS2}.xml", "sha256",
-                         "27bb8cbba8139f7757e1d0e8ff9badf8e388f61d9b1ae2d3d7fe61d21647cfd4", 840_711))
+                         "27bb8cbba8139f7757e1d0e8ff9badf8e388f61d9b1ae2d3d7fe61d21647cfd4", 840_711), cancel=cancel)
     fetch(Artifact("instance-segmentation-security-0002.bin", f"{ISS2}.bin", "sha256",
-                   "43df120a06790f0d623645d6cc7d8e410fca005cb8ede7f3495a972f9d701ec6", 177_479_928))
+                   "43df120a06790f0d623645d6cc7d8e410fca005cb8ede7f3495a972f9d701ec6", 177_479_928), cancel=cancel)
     return xml
 
 
-def _selfie() -> Path:
+def _selfie(cancel: threading.Event | None = None) -> Path:
     return fetch_wheel_member("mediapipe==0.10.21", "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
                               "selfie_segmentation.tflite", "sha256",
-                              "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c")
+                              "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c", cancel=cancel)
 
 
 ENTRIES: dict[str, ZooEntry] = {e.name: e for e in (
@@ -160,10 +161,10 @@ def entry(name: str) -> ZooEntry:
     return ENTRIES[name]
 
 
-def obtain(name: str) -> tuple[Path, dict[str, Any]]:
-    """Fetch (or reuse from the cache) a zoo model: its model file and card fields."""
+def obtain(name: str, cancel: threading.Event | None = None) -> tuple[Path, dict[str, Any]]:
+    """Fetch (or reuse from the cache) a zoo model: its model file and card fields; ``cancel`` stops a download."""
     e = entry(name)
-    return e.obtain(), dict(e.card)
+    return e.obtain(cancel), dict(e.card)
 
 
 def obtain_default_semantic() -> tuple[str, Path, dict[str, Any], str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from segwb.download import Artifact, cache_dir, fetch, fetch_wheel_member
-from segwb.errors import DownloadError
+from segwb.errors import Cancelled, DownloadError
 
 DATA = bytes(range(256)) * 1024  # 256 KiB: several read chunks, so truncation lands mid-stream
 SHA256 = hashlib.sha256(DATA).hexdigest()
@@ -176,6 +176,20 @@ def test_existing_part_is_resumed_with_range(server: Server, cache: Path) -> Non
     assert not (cache / "model.tar.gz.part").exists()
 
 
+def test_cancel_keeps_the_part_and_the_next_fetch_resumes(server: Server, cache: Path) -> None:
+    """A cancel between chunks stops with Cancelled; what arrived stays as the part and is resumed, not refetched."""
+    server.routes["/m"] = serve(DATA)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="model.tar.gz cancelled"):
+        fetch(artifact(server.url("/m")), progress=False, cancel=cancel)
+    assert not (cache / "model.tar.gz").exists()
+    assert (cache / "model.tar.gz.part").stat().st_size < len(DATA)
+    (cache / "model.tar.gz.part").write_bytes(DATA[:5000])  # as if the cancel had come after 5000 bytes
+    assert fetch(artifact(server.url("/m")), progress=False).read_bytes() == DATA
+    assert [headers.get("Range") for _, headers in server.requests] == [None, "bytes=5000-"]
+
+
 def test_part_restarted_when_server_ignores_range(server: Server, cache: Path) -> None:
     cache.mkdir()
     (cache / "model.tar.gz.part").write_bytes(b"stale bytes from another file")
@@ -302,6 +316,14 @@ def test_wheel_member_via_pip_then_cache(index: Server, cache: Path) -> None:
     assert fetch_wheel_member("fakepkg==1.0", MEMBER, "fake.tflite", "sha384", MEMBER_SHA384, progress=False) == path
     assert len(index.requests) == seen
     assert sorted(p.name for p in cache.iterdir()) == ["fake.tflite"]
+
+
+def test_wheel_member_cancel_stops_pip(index: Server, cache: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="fakepkg==1.0 cancelled"):
+        fetch_wheel_member("fakepkg==1.0", MEMBER, "fake.tflite", "sha384", MEMBER_SHA384, progress=False, cancel=cancel)
+    assert list(cache.iterdir()) == []
 
 
 def test_wheel_member_wrong_checksum(index: Server, cache: Path) -> None:

@@ -175,7 +175,7 @@ def test_default_model_unavailable_says_what_to_do(tmp_path: Path, monkeypatch: 
     """Without the Open Model Zoo Mask R-CNN, the tutorial says so plainly and how to point at a model."""
     from segwb.errors import DownloadError
 
-    def offline() -> Path:
+    def offline(cancel: object = None) -> Path:
         raise DownloadError("cannot reach storage.openvinotoolkit.org (name resolution failed)")
 
     entry = zoo.ENTRIES[zoo.DEFAULT_INSTANCE]

@@ -283,12 +283,12 @@ class Dashboard:
         return self.runner.start(STEPS[until], work, on_finish=self.load_results)
 
     def fetch(self, name: str) -> None:
-        """Download a zoo model into the cache (not cancellable: the download is checksummed as a whole)."""
+        """Download a zoo model into the cache; a cancelled download keeps its part and resumes next time."""
         def work(task: Task) -> Path:
-            path, _ = zoo.obtain(name)
+            path, _ = zoo.obtain(name, task.cancel)
             return path
 
-        self.runner.start(f"Fetch {name}", work, on_done=lambda _: self.picker.refresh_zoo(), cancellable=False)
+        self.runner.start(f"Fetch {name}", work, on_done=lambda _: self.picker.refresh_zoo())
 
     # --- showing results -------------------------------------------------------------------------
 
