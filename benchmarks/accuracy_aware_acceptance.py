@@ -24,10 +24,9 @@ from semantic_acceptance import CARD
 
 from segwb.datasets import open_dataset
 from segwb.modelcard import load_card
-from segwb.models import output_classes
+from segwb.models import card_file, output_classes
 from segwb.project import Project
-from segwb.runtime import DEVICE, core
-from segwb.validation import REFERENCE_CONFIG, Validator, semantic_truth
+from segwb.validation import Validator, semantic_truth
 
 SPEEDUP_MIN = 1.5
 
@@ -55,16 +54,14 @@ def truth_miou(voc: Path) -> Callable[[Path], dict[str, float]]:
     """Reads a project: mean IoU (points) of its parent and optimized models against the masks of ``voc``."""
     def inspect(root: Path) -> dict[str, float]:
         project = Project(root)
-        card = load_card(project.parent_xml.with_name("model-card.yml"))
+        card = load_card(card_file(project.parent_xml))
         dataset = open_dataset(voc)
         validator = Validator(card, dataset.samples)
         metric = semantic_truth(dataset, card, output_classes(project.parent_xml, card))
         if isinstance(metric, str):
             raise SystemExit(metric)
         validator.metric = metric
-        every = list(range(len(dataset.samples)))
-        parent, result = (validator(core().compile_model(xml, DEVICE, REFERENCE_CONFIG), every)[0]
-                          for xml in (project.parent_xml, project.optimized_xml))
+        parent, result = (validator.score(xml) for xml in (project.parent_xml, project.optimized_xml))
         return {"truth_miou_parent": parent, "truth_miou_result": result, "truth_miou_drop_points": parent - result}
     return inspect
 

@@ -67,13 +67,12 @@ def main() -> int:
     results = []
     for xml in models:
         for precision in ("f32", None):
+            tools = (ours, benchmark_app_fps)
             pairs = []
             for round_ in range(args.rounds):  # the tools take turns going first, so an order effect cancels out
-                if round_ % 2:
-                    app = benchmark_app_fps(xml, precision, args.seconds)
-                    pairs.append((ours(xml, precision, args.seconds), app))
-                else:
-                    pairs.append((ours(xml, precision, args.seconds), benchmark_app_fps(xml, precision, args.seconds)))
+                order = tools if round_ % 2 == 0 else tools[::-1]
+                got = {tool: tool(xml, precision, args.seconds) for tool in order}
+                pairs.append((got[ours], got[benchmark_app_fps]))
             our_fps = max(p[0]["fps"] for p in pairs)
             app_fps = max(p[1]["fps"] for p in pairs)
             ratios = [p[0]["fps"] / p[1]["fps"] for p in pairs]

@@ -28,8 +28,7 @@ from .datasets import Dataset
 from .errors import SegwbError
 from .modelcard import ModelCard
 from .models import output_classes
-from .runtime import DEVICE, core
-from .validation import REFERENCE_CONFIG, Validator, choose_metric, semantic_truth_problem
+from .validation import Validator, choose_metric, semantic_truth_problem
 
 log = logging.getLogger("segwb")
 DROP_TYPES = {"absolute": nncf.DropType.ABSOLUTE, "relative": nncf.DropType.RELATIVE}
@@ -182,11 +181,9 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
             advanced_accuracy_restorer_parameters=AdvancedAccuracyRestorerParameters(
                 ranking_subset_size=len(validator.samples), max_num_iterations=target.max_iterations or sys.maxsize),
             **quantize_args)
-    every = range(len(validator.samples))
-    final, _ = validator(core().compile_model(quantized, DEVICE, REFERENCE_CONFIG), every)
+    final = validator.score(quantized)
     # NNCF's log is its only report of the parent's metric; measure it when the log did not say it.
-    initial = nncf_log.initial if nncf_log.initial is not None else \
-        validator(core().compile_model(model, DEVICE, REFERENCE_CONFIG), every)[0]
+    initial = nncf_log.initial if nncf_log.initial is not None else validator.score(model)
     drop = initial - final if target.drop_type == "absolute" else 100 * (initial - final) / initial if initial else 0.0
     return quantized, {
         "metric": metric.name, "reference": metric.reference, "unit": "points (0-100)",

@@ -194,6 +194,10 @@ class Validator:
         """The parent's predictions of every image, compiled as NNCF compiles the models it validates."""
         return self.predict(core().compile_model(xml, DEVICE, REFERENCE_CONFIG), list(range(len(self.samples))))
 
+    def score(self, model: Any) -> float:
+        """The metric of ``model`` (IR path or :class:`openvino.Model`) over every image, compiled as NNCF compiles."""
+        return self(core().compile_model(model, DEVICE, REFERENCE_CONFIG), range(len(self.samples)))[0]
+
     def __call__(self, compiled: ov.CompiledModel, items: Iterable[int]) -> tuple[float, list[float]]:
         if self.metric is None:
             raise RuntimeError("Validator.metric must be set before validation")
