@@ -100,7 +100,7 @@ def run_queue(compiled: ov.CompiledModel, input_tensor: np.ndarray, seconds: flo
 def benchmark(model: Path | ov.Model, input_tensor: np.ndarray, precision: str | None, seconds: float = 10.0,
               hint: str = "THROUGHPUT", cancel: threading.Event | None = None) -> BenchmarkResult:
     """Run ``model`` for ``seconds`` with the optimal number of requests and report FPS and latency."""
-    compiled = compile_model(model, precision, hint)
+    compiled = compile_model(model, precision, hint, cached=True)
     run = run_queue(compiled, input_tensor, seconds, cancel)
     return BenchmarkResult(
         fps=run.iterations / run.seconds, latency_ms=run.latency_ms(), iterations=run.iterations,

@@ -39,14 +39,24 @@ def resize(image: np.ndarray, card: ModelCard) -> tuple[np.ndarray, Geometry]:
 
 
 def to_tensor(image_bgr: np.ndarray, card: ModelCard, dtype: np.dtype) -> tuple[np.ndarray, Geometry]:
-    """A BGR uint8 image as the model's input tensor (batch 1) and its geometry."""
-    image = image_bgr[..., ::-1] if card.color_order == "RGB" else image_bgr
-    image, geometry = resize(np.ascontiguousarray(image), card)
-    if np.issubdtype(dtype, np.integer) and card.mean == (0, 0, 0) and card.scale == (1, 1, 1):
-        data = image.astype(dtype, copy=False)
-    else:
-        data = (image.astype(np.float32) - np.float32(card.mean)) / np.float32(card.scale)
-        data = data.astype(dtype, copy=False)
+    """A BGR uint8 image as the model's input tensor (batch 1) and its geometry.
+
+    Resizing comes first (per channel, so the colour swap commutes with it) and the arithmetic writes
+    straight into the batch in the model's layout: every pass runs on the small image, once.
+    """
+    resized, geometry = resize(image_bgr, card)
+    image = resized[..., ::-1] if card.color_order == "RGB" else resized
     if card.layout == "NCHW":
-        data = data.transpose(2, 0, 1)
-    return np.ascontiguousarray(data[np.newaxis]), geometry
+        image = image.transpose(2, 0, 1)
+    data = np.empty((1, *image.shape), dtype=dtype)
+    if np.issubdtype(dtype, np.integer) and card.mean == (0, 0, 0) and card.scale == (1, 1, 1):
+        np.copyto(data[0], image, casting="unsafe")
+        return data, geometry
+    shape = (3, 1, 1) if card.layout == "NCHW" else (3,)
+    mean, scale = np.float32(card.mean).reshape(shape), np.float32(card.scale).reshape(shape)
+    if data.dtype == np.float32:
+        np.subtract(image, mean, out=data[0], dtype=np.float32)
+        np.divide(data[0], scale, out=data[0])
+    else:
+        data[0] = ((image.astype(np.float32) - mean) / scale).astype(dtype, copy=False)
+    return data, geometry

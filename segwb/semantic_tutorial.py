@@ -15,13 +15,15 @@ import numpy as np
 from . import __version__
 from .benchmark import compiled_properties
 from .datasets import Dataset, Sample, load_image, load_mask
+from .feed import InputFeed
 from .modelcard import ModelCard
 from .models import output_classes
-from .overlays import save_png, semantic_overlay
+from .overlays import save_image, semantic_overlay
 from .pipeline import TutorialOptions, optimized_precision, report_seconds, report_sections, shared_steps
 from .predict import Progress, compile_model, load_class_map, predict_semantic, prediction_path
 from .project import Project
 from .report_html import write_report_html
+from .runtime import single_threaded_host
 from .semantic_metrics import compare_maps, confusion_matrix, label_lut, mean_iou
 from .storage import write_json
 
@@ -30,15 +32,15 @@ log = logging.getLogger("segwb")
 
 def step_predict(project: Project, role: str, xml: Path, card: ModelCard, digest: str, dataset: Dataset,
                  precision: str | None, progress: Progress | None = None,
-                 cancel: threading.Event | None = None) -> dict[str, Any]:
+                 cancel: threading.Event | None = None, feed: InputFeed | None = None) -> dict[str, Any]:
     """Class maps of every image at its original size, from the configuration whose speed is reported."""
     folder = project.predictions(role)
 
     def run() -> dict[str, Any]:
         log.info("predicting %d images with the %s model (%s precision)", len(dataset), role, precision or "default")
         start = time.perf_counter()
-        compiled = compile_model(xml, precision)
-        predict_semantic(compiled, card, dataset, folder, progress, cancel)
+        compiled = compile_model(xml, precision, cached=True)
+        predict_semantic(compiled, card, dataset, folder, progress, cancel, feed)
         return {"seconds": time.perf_counter() - start, "precision": precision or "default",
                 "properties": compiled_properties(compiled)}
 
@@ -62,8 +64,8 @@ def compare(project: Project, card: ModelCard, dataset: Dataset, classes: int) -
         parent = load_class_map(prediction_path(project.predictions("parent"), sample.key))
         optimized = load_class_map(prediction_path(project.predictions("optimized"), sample.key))
         result = compare_maps(parent, optimized, classes)
-        overlay = project.overlays / f"{sample.key}.png"
-        save_png(overlay, semantic_overlay(load_image(sample.path), parent, optimized, labels, result.pixel_agreement))
+        overlay = project.overlay(sample.key)
+        save_image(overlay, semantic_overlay(load_image(sample.path), parent, optimized, labels, result.pixel_agreement))
         row = {"image": sample.name, "average_result": result.average, "pixel_agreement": result.pixel_agreement,
                "overlay": overlay.relative_to(project.root).as_posix()}
         per_class = [{"image": sample.name, "class_id": c, "class_name": card.label(c), "result": iou}
@@ -114,16 +116,19 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
         return shared.stop
     project, dataset, parent = shared.project, shared.dataset, shared.parent
     quantized, performance = shared.quantized, shared.performance
-    predicted = {
-        "parent": step_predict(project, "parent", parent.xml, parent.card, parent.digest, dataset, "f32", progress, cancel),
-        "optimized": step_predict(project, "optimized", project.optimized_xml, parent.card, quantized["digest"], dataset,
-                                  optimized_precision(performance), progress, cancel),
-    }
-    classes = output_classes(parent.xml, parent.card)
-    inputs = {"parent": predicted["parent"]["key"], "optimized": predicted["optimized"]["key"], "classes": classes,
-              "labels": list(parent.card.labels), "annotations": dataset.annotated, "timed": True}
-    compared = project.cached("compare", inputs, lambda: compare(project, parent.card, dataset, classes),
-                              tuple(project.overlays / f"{s.key}.png" for s in dataset.samples))
+    feed = InputFeed([sample.path for sample in dataset.samples], parent.card)
+    with single_threaded_host():  # post-processing runs beside inference or in our own pools
+        predicted = {
+            "parent": step_predict(project, "parent", parent.xml, parent.card, parent.digest, dataset, "f32", progress,
+                                   cancel, feed),
+            "optimized": step_predict(project, "optimized", project.optimized_xml, parent.card, quantized["digest"],
+                                      dataset, optimized_precision(performance), progress, cancel, feed),
+        }
+        classes = output_classes(parent.xml, parent.card)
+        inputs = {"parent": predicted["parent"]["key"], "optimized": predicted["optimized"]["key"], "classes": classes,
+                  "labels": list(parent.card.labels), "annotations": dataset.annotated, "timed": True}
+        compared = project.cached("compare", inputs, lambda: compare(project, parent.card, dataset, classes),
+                                  tuple(project.overlay(s.key) for s in dataset.samples))
     report = {
         "segwb_version": __version__,
         "task": "semantic",

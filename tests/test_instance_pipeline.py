@@ -147,7 +147,7 @@ def test_min_score_changes_predictions(tiny_yolo: Path, coco_root: Path, tmp_pat
     low = _tutorial(tiny_yolo, coco_root / "images", tmp_path / "low", "--min-score", "0.01")
     assert low["comparison"]["min_score"] == 0.01
     assert len(read_json(tmp_path / "low" / "predictions" / "parent.json")) == 9
-    one = _tutorial(tiny_yolo, coco_root / "images", tmp_path / "one", "--max-detections", "1")
+    _tutorial(tiny_yolo, coco_root / "images", tmp_path / "one", "--max-detections", "1")
     assert {r["class_id"] for r in read_json(tmp_path / "one" / "predictions" / "parent.json")} == {0}
 
 

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from segwb.overlays import PANEL_HEIGHT, palette, save_png, semantic_overlay
+from segwb.instances import Instances, encode_crop
+from segwb.overlays import INSTANCE_ALPHA, PALETTE_BGR, PANEL_HEIGHT, UNMATCHED_BGR, instance_overlay, palette, save_image, semantic_overlay
 from segwb.project import Project
 from segwb.storage import atomic_path, read_json, write_json, write_text
 
@@ -59,12 +60,45 @@ def test_overlay_legend_wraps_for_many_classes() -> None:
     assert overlay.shape[0] - (PANEL_HEIGHT + 28) > 26
 
 
-def test_save_png_round_trip(tmp_path: Path) -> None:
-    """save_png writes a lossless PNG that reads back identical."""
+def test_save_image_png_round_trip(tmp_path: Path) -> None:
+    """save_image writes a lossless PNG that reads back identical."""
     image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
     path = tmp_path / "sub" / "o.png"
-    save_png(path, image)
+    save_image(path, image)
     np.testing.assert_array_equal(cv2.imread(str(path)), image)
+
+
+def test_save_image_jpeg(tmp_path: Path) -> None:
+    """A .jpg path gets a JPEG close to the image (smooth content survives quality 92 within a few levels)."""
+    image = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (48, 1, 3))
+    path = tmp_path / "o.jpg"
+    save_image(path, image)
+    assert path.read_bytes()[:2] == b"\xff\xd8"
+    assert np.abs(cv2.imread(str(path)).astype(int) - image).max() <= 4
+
+
+def _instances(size: tuple[int, int], boxes: list[tuple[int, int, int, int]], classes: list[int]) -> Instances:
+    masks = [encode_crop(np.ones((y1 - y0, x1 - x0), np.uint8), y0, x0, size) for x0, y0, x1, y1 in boxes]
+    return Instances(size, np.int64(classes), np.float32([0.9] * len(boxes)), np.float32(boxes), masks)
+
+
+def test_instance_overlay_tints_masks_and_outlines_unmatched_in_red() -> None:
+    """At twice the panel height the panels are half size: a 40x40 mask fills 20x20 panel pixels, tinted at
+    INSTANCE_ALPHA with its class colour; pixels outside every mask keep the photo; unmatched ones get red."""
+    size = (2 * PANEL_HEIGHT, 2 * PANEL_HEIGHT)
+    photo = np.full((*size, 3), 100, np.uint8)
+    parent = _instances(size, [(200, 200, 240, 240)], [3])
+    optimized = _instances(size, [(200, 200, 240, 240), (400, 400, 480, 480)], [3, 5])
+    picture = instance_overlay(photo, parent, optimized, ("c",) * 8, np.array([True]), np.array([True, False]))
+    assert picture.shape == (PANEL_HEIGHT + 28, 2 * PANEL_HEIGHT + 6, 3)
+    left = picture[28:, :PANEL_HEIGHT]
+    right = picture[28:, PANEL_HEIGHT + 6:]
+    tint = np.round(100 * (1 - INSTANCE_ALPHA) + PALETTE_BGR[4].astype(float) * INSTANCE_ALPHA)
+    np.testing.assert_allclose(left[105, 105], tint, atol=1)  # inside the mask (panel 100..119)
+    np.testing.assert_array_equal(left[150, 150], [100, 100, 100])  # outside every mask
+    np.testing.assert_array_equal(right[150, 150], [100, 100, 100])
+    assert (right[198:242, 198:242] == UNMATCHED_BGR).all(axis=-1).any()  # the unmatched one: red outline
+    assert not (left == UNMATCHED_BGR).all(axis=-1).any()  # everything matched on the left: no red
 
 
 # --- storage -------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def test_round_trip_with_dataset_on_a_fresh_machine(semantic_run: Run, tmp_path:
     assert all(n.startswith("project/") for n in names)
     assert {"project/description.txt", "project/archive.json", "project/report.json", "project/models/parent/model.bin",
             "project/models/optimized/model.xml", "project/steps/compare.json", "project/predictions/parent/sub/c.png",
-            "project/overlays/a.png", "project/dataset/a.jpg", "project/dataset/sub/c.jpg"} <= set(names)
+            "project/overlays/a.jpg", "project/dataset/a.jpg", "project/dataset/sub/c.jpg"} <= set(names)
     assert not any("/export/" in n for n in names)
     archive = Path(shutil.move(archive, tmp_path / archive.name))  # carried to another machine …
     before = _snapshot(run.root)
@@ -338,8 +338,8 @@ def test_limits_checksums_and_manifest(good_archive: Path, tmp_path: Path) -> No
         (good_archive, {"max_members": 3}, "more than 3 members"),
         (_rebuilt(good_archive, tmp_path / "altered.tar.gz", _flip_last_byte), {},
          r"member 'project/report\.html' does not match its sha256 in archive\.json"),
-        (_rebuilt(good_archive, tmp_path / "dropped.tar.gz", lambda n, d: None if n.endswith("a.png") else d), {},
-         r"'project/overlays/a\.png', listed in archive\.json, is missing from the archive"),
+        (_rebuilt(good_archive, tmp_path / "dropped.tar.gz", lambda n, d: None if n.endswith("overlays/a.jpg") else d), {},
+         r"'project/overlays/a\.jpg', listed in archive\.json, is missing from the archive"),
     ]
     with tarfile.open(good_archive) as tar:
         members = [(i, tar.extractfile(i).read()) for i in tar.getmembers()]  # type: ignore[union-attr]

@@ -111,7 +111,7 @@ def _check_predictions(report: dict, out: Path, dataset: str | Path) -> None:
             maps[role] = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
             assert maps[role] is not None and maps[role].shape == size, png
             assert maps[role].dtype == np.uint8 and maps[role].max() < 3
-        assert (out / "overlays" / f"{_key(name)}.png").is_file()
+        assert (out / "overlays" / f"{_key(name)}.jpg").is_file()
         average, agreement = _hand_iou(maps["parent"], maps["optimized"], 3)
         assert rows[name]["average_result"] == pytest.approx(average, abs=1e-12)
         assert rows[name]["pixel_agreement"] == pytest.approx(agreement, abs=1e-12)
