@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tarfile
 import threading
 from collections.abc import Callable
@@ -31,6 +32,18 @@ COCO80 = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", 
 
 OMZ = "https://storage.openvinotoolkit.org/repositories/open_model_zoo"
 ISS2 = f"{OMZ}/2021.4/models_bin/3/instance-segmentation-security-0002/FP32/instance-segmentation-security-0002"
+DEEPLABV3_ARCHIVE = Artifact(
+    "deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",
+    f"{OMZ}/public/2022.1/deeplabv3/deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz", "sha384",
+    "d3f2b27bb00c485ca45d68731f7198a23926cb865dd010fc444bcad9158e33413cd60da2588a9be3ff1e8c9b4557362b", 23_882_985)
+DEEPLABV3_IR = ("deeplabv3/deeplabv3.xml", "deeplabv3/deeplabv3.bin")  # the conversion, in the cache
+ISS2_FILES = (
+    Artifact("instance-segmentation-security-0002.xml", f"{ISS2}.xml", "sha256",
+             "27bb8cbba8139f7757e1d0e8ff9badf8e388f61d9b1ae2d3d7fe61d21647cfd4", 840_711),
+    Artifact("instance-segmentation-security-0002.bin", f"{ISS2}.bin", "sha256",
+             "43df120a06790f0d623645d6cc7d8e410fca005cb8ede7f3495a972f9d701ec6", 177_479_928),
+)
+SELFIE_PACKAGE, SELFIE_FILE = "mediapipe==0.10.21", "selfie_segmentation.tflite"
 
 
 @dataclass(frozen=True)
@@ -43,19 +56,17 @@ class ZooEntry:
     licence: str
     card: dict[str, Any]
     obtain: Callable[[threading.Event | None], Path]  # cancel event → model file
+    cache_files: tuple[tuple[str, ...], ...]  # files in the cache that make it usable offline (any one tuple)
+    probe_url: Callable[[], str]  # what to ask to know whether it can be downloaded
     sources: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _deeplabv3(cancel: threading.Event | None = None) -> Path:
     """Open Model Zoo's deeplabv3: the TensorFlow archive, converted as its model.yml does."""
-    ir = cache_dir() / "deeplabv3" / "deeplabv3.xml"
+    ir = cache_dir() / DEEPLABV3_IR[0]
     if ir.is_file():
         return ir
-    archive = fetch(Artifact(
-        "deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",
-        f"{OMZ}/public/2022.1/deeplabv3/deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz", "sha384",
-        "d3f2b27bb00c485ca45d68731f7198a23926cb865dd010fc444bcad9158e33413cd60da2588a9be3ff1e8c9b4557362b",
-        23_882_985), cancel=cancel)
+    archive = fetch(DEEPLABV3_ARCHIVE, cancel=cancel)
     graph = _extract(archive, "deeplabv3_mnv2_pascal_train_aug/frozen_inference_graph.pb", ir.parent)
     save_ir(convert_deeplabv3(graph), ir)
     return ir
@@ -118,16 +129,19 @@ def _extract(archive: Path, member: str, folder: Path) -> Path:
 
 
 def _instance_security_0002(cancel: threading.Event | None = None) -> Path:
-    xml = fetch(Artifact("instance-segmentation-security-0002.xml", f"{ISS2}.xml", "sha256",
-                         "27bb8cbba8139f7757e1d0e8ff9badf8e388f61d9b1ae2d3d7fe61d21647cfd4", 840_711), cancel=cancel)
-    fetch(Artifact("instance-segmentation-security-0002.bin", f"{ISS2}.bin", "sha256",
-                   "43df120a06790f0d623645d6cc7d8e410fca005cb8ede7f3495a972f9d701ec6", 177_479_928), cancel=cancel)
+    xml, _ = [fetch(artifact, cancel=cancel) for artifact in ISS2_FILES]
     return xml
 
 
+def _package_index_url() -> str:
+    """The index page pip would ask for the package (``$PIP_INDEX_URL`` or PyPI)."""
+    name = SELFIE_PACKAGE.split("==")[0]
+    return os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + f"/{name}/"
+
+
 def _selfie(cancel: threading.Event | None = None) -> Path:
-    return fetch_wheel_member("mediapipe==0.10.21", "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
-                              "selfie_segmentation.tflite", "sha256",
+    return fetch_wheel_member(SELFIE_PACKAGE, f"mediapipe/modules/selfie_segmentation/{SELFIE_FILE}",
+                              SELFIE_FILE, "sha256",
                               "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c", cancel=cancel)
 
 
@@ -136,18 +150,20 @@ ENTRIES: dict[str, ZooEntry] = {e.name: e for e in (
              "Apache-2.0 (TensorFlow models)",
              dict(task="semantic", layout="NHWC", color_order="BGR", mean=0, scale=1, resize="fit_pad",
                   pad_value=127.5, input_size=[513, 513], adapter="class_map", labels=list(VOC_LABELS)),
-             _deeplabv3, (f"{OMZ}/public/2022.1/deeplabv3/",)),
+             _deeplabv3, (DEEPLABV3_IR, (DEEPLABV3_ARCHIVE.name,)), lambda: DEEPLABV3_ARCHIVE.url,
+             (f"{OMZ}/public/2022.1/deeplabv3/",)),
     ZooEntry("instance-segmentation-security-0002", "instance",
              "Mask R-CNN ResNet50-FPN, COCO 80 classes, 768x1024 (Open Model Zoo)", "Apache-2.0 (Open Model Zoo)",
              dict(task="instance", layout="NCHW", color_order="BGR", mean=0, scale=1, resize="fit_pad", pad_value=0,
                   input_size=[768, 1024], adapter="mask_rcnn", labels=list(COCO80)),
-             _instance_security_0002, (f"{ISS2}.xml",)),
+             _instance_security_0002, (tuple(a.name for a in ISS2_FILES),), lambda: ISS2_FILES[0].url,
+             (f"{ISS2}.xml",)),
     ZooEntry("selfie-segmentation", "semantic", "MediaPipe selfie segmentation, person vs background, 256x256",
              "Apache-2.0 (MediaPipe)",
              dict(task="semantic", layout="NHWC", color_order="RGB", mean=0, scale=255, resize="stretch",
                   input_size=[256, 256], adapter="scores", output_layout="NHWC", threshold=0.5,
                   labels=["background", "person"]),
-             _selfie, ("PyPI wheel mediapipe==0.10.21",)),
+             _selfie, ((SELFIE_FILE,),), _package_index_url, (f"PyPI wheel {SELFIE_PACKAGE}",)),
 )}
 
 DEFAULT_SEMANTIC = ("deeplabv3", "selfie-segmentation")

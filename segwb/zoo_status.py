@@ -1,7 +1,7 @@
 """Whether each zoo model is cached, can be downloaded, or is unavailable here, and why.
 
-The file names mirror what :mod:`segwb.zoo` writes into the cache. Reachability is probed only on request
-(a short HTTP HEAD), so listing the zoo never waits on the network.
+Each zoo entry names the files it keeps in the cache and the URL that tells whether it can be downloaded.
+Reachability is probed only on request (a short HTTP HEAD), so listing the zoo never waits on the network.
 """
 
 from __future__ import annotations
@@ -15,30 +15,6 @@ from urllib.parse import urlparse
 
 from . import zoo
 from .download import cache_dir
-
-# Files in the cache that make a model usable without the network (any one tuple is enough).
-CACHE_FILES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "deeplabv3": (("deeplabv3/deeplabv3.xml", "deeplabv3/deeplabv3.bin"),
-                  ("deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",)),  # converted on first use
-    "instance-segmentation-security-0002": (("instance-segmentation-security-0002.xml",
-                                             "instance-segmentation-security-0002.bin"),),
-    "selfie-segmentation": (("selfie_segmentation.tflite",),),
-}
-# The first file each model downloads; the mirror folder holds the same names.
-MIRROR_FILES = {name: files[-1] for name, files in CACHE_FILES.items()}
-
-
-def _index_url() -> str:
-    return os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + "/mediapipe/"
-
-
-def probe_urls() -> dict[str, str]:
-    """What to ask to know whether a model can be downloaded: its first file, or the package index."""
-    return {
-        "deeplabv3": f"{zoo.OMZ}/public/2022.1/deeplabv3/deeplabv3_mnv2_pascal_train_aug_2018_01_29.tar.gz",
-        "instance-segmentation-security-0002": f"{zoo.ISS2}.xml",
-        "selfie-segmentation": _index_url(),
-    }
 
 
 @dataclass(frozen=True)
@@ -56,7 +32,7 @@ class ZooStatus:
 def is_cached(name: str) -> bool:
     """True when the cache holds the files the model needs (no network needed to use it)."""
     root = cache_dir()
-    return any(all((root / f).is_file() for f in files) for files in CACHE_FILES[name])
+    return any(all((root / f).is_file() for f in files) for files in zoo.entry(name).cache_files)
 
 
 def _in_mirror(name: str) -> Path | None:
@@ -64,7 +40,7 @@ def _in_mirror(name: str) -> Path | None:
     if not mirror:
         return None
     folder = Path(mirror).expanduser()
-    files = [folder / Path(f).name for f in MIRROR_FILES[name]]
+    files = [folder / Path(f).name for f in zoo.entry(name).cache_files[-1]]  # what the model downloads first
     return folder if all(f.is_file() for f in files) else None
 
 
@@ -92,7 +68,7 @@ def status(name: str, check_network: bool = False, timeout: float = 3.0,
     mirror = _in_mirror(name)
     if mirror is not None:
         return ZooStatus(**base, state="downloadable", reason=f"copied from the mirror folder {mirror} on first use")
-    url = (urls or probe_urls())[name]
+    url = urls[name] if urls else entry.probe_url()
     host = urlparse(url).netloc
     if not check_network:
         return ZooStatus(**base, state="downloadable", reason=f"not cached; fetched from {host} on first use (not checked yet)")
