@@ -35,10 +35,10 @@ PALETTE_BGR = palette()[:, ::-1].copy()
 
 def _blend(image: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Colour every non-background pixel by class; background (id 0) keeps the photo."""
-    colour = PALETTE_BGR[ids.astype(np.int64) % 256]
-    mask = (ids != 0)[..., np.newaxis]
-    blended = cv2.addWeighted(image, 1 - ALPHA, colour, ALPHA, 0)
-    return np.where(mask, blended, image)
+    colour = PALETTE_BGR[ids if ids.dtype == np.uint8 else ids.astype(np.int64) % 256]
+    out = image.copy()
+    np.copyto(out, cv2.addWeighted(image, 1 - ALPHA, colour, ALPHA, 0), where=(ids != 0)[..., np.newaxis])
+    return out
 
 
 def _disagreement(image: np.ndarray, parent: np.ndarray, optimized: np.ndarray) -> np.ndarray:
