@@ -39,6 +39,7 @@ class Sample:
     path: Path
     annotation: Path | None = None  # VOC: the class mask
     image_id: int | None = None  # COCO: the image's id in the annotation file
+    size: tuple[int, int] | None = None  # (height, width), when opening the dataset decoded the image
 
 
 @dataclass
@@ -129,10 +130,11 @@ def _image_folder(root: Path) -> Dataset:
     samples, skipped = [], []
     for path in files:
         rel = path.relative_to(root)
-        if path.suffix.lower() not in IMAGE_SUFFIXES or not _readable(path):
+        size = _readable(path) if path.suffix.lower() in IMAGE_SUFFIXES else None
+        if not size:
             skipped.append(rel.as_posix())
             continue
-        samples.append(Sample(rel.as_posix(), _key(rel, taken), path))
+        samples.append(Sample(rel.as_posix(), _key(rel, taken), path, size=size))
     _warn_skipped(root, skipped, "files that are not readable images")
     return Dataset(root, "images", samples, skipped=skipped)
 
@@ -166,7 +168,7 @@ def _voc(root: Path, split: str | None) -> Dataset:
         elif _mask_size(mask) != size:
             mismatched.append(f"{mask.name} {_mask_size(mask)} vs image {size}")
             mask = None
-        samples.append(Sample(path.name, image_id, path, mask))
+        samples.append(Sample(path.name, image_id, path, mask, size=size))
     _warn_skipped(root, missing, "ids in the image-set list without an image in JPEGImages")
     _warn_skipped(root, unreadable, "files that are not readable images")
     _warn_skipped(root, mismatched, "masks whose size differs from their image (annotation ignored)")
@@ -198,7 +200,7 @@ def _coco(root: Path, split: str | None) -> Dataset:
             mismatched.append(f"{image['file_name']} {size} vs {image['height']}x{image['width']} in the JSON")
             continue
         rel = Path(image["file_name"])
-        samples.append(Sample(rel.as_posix(), _key(rel, taken), path, image_id=image["id"]))
+        samples.append(Sample(rel.as_posix(), _key(rel, taken), path, image_id=image["id"], size=size))
     _warn_skipped(chosen, missing, f"images listed in the JSON but not found under {root}")
     _warn_skipped(chosen, unreadable, "files that are not readable images")
     _warn_skipped(chosen, mismatched, "images whose size differs from the JSON")

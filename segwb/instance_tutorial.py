@@ -39,7 +39,7 @@ def image_table(dataset: Dataset) -> list[dict[str, Any]]:
     samples = sorted(dataset.samples, key=lambda s: s.name)
     rows = []
     for n, sample in enumerate(samples, start=1):
-        h, w = load_image(sample.path).shape[:2]
+        h, w = sample.size or load_image(sample.path).shape[:2]  # the embedded photos are not decoded on opening
         rows.append({"image_id": sample.image_id if sample.image_id is not None else n, "name": sample.name,
                      "key": sample.key, "width": w, "height": h, "path": str(sample.path)})
     return rows

@@ -19,20 +19,20 @@ import numpy as np
 import openvino as ov
 
 from .coco import UNMAPPED, segmentation_rle, category_map, evaluate, to_result
-from .datasets import Dataset, Sample, load_image, load_mask
+from .datasets import Dataset, Sample, load_mask
 from .errors import Cancelled, SegwbError
+from .feed import InputFeed
 from .instance_adapters import decode
 from .instance_metrics import MATCH_IOU, compare_instances
 from .instances import Instances, empty
 from .modelcard import ModelCard
-from .preprocess import Geometry, to_tensor
+from .preprocess import Geometry
 from .runtime import DEVICE, core
 from .semantic import class_map
 from .semantic_metrics import compare_maps, confusion_matrix, label_lut, mean_iou
 
 log = logging.getLogger("segwb")
 METRICS = ("auto", "ground_truth", "agreement")
-TENSOR_CACHE_BYTES = 512 << 20  # preprocessed inputs kept in memory; NNCF validates the same images many times
 # NNCF compiles every candidate with an f32 precision hint and nothing else: the parent's reference predictions
 # are made the same way, so the parent scores exactly 100 against itself.
 REFERENCE_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
@@ -142,18 +142,7 @@ class Validator:
         self.card, self.samples, self.cancel = card, samples, cancel
         self.min_score, self.max_detections = min_score, max_detections
         self.metric: Metric | None = None
-        self._tensors: dict[tuple[int, str], tuple[np.ndarray, Geometry]] = {}
-        self._cached_bytes = 0
-
-    def _input(self, index: int, dtype: np.dtype) -> tuple[np.ndarray, Geometry]:
-        key = (index, np.dtype(dtype).str)
-        if key in self._tensors:
-            return self._tensors[key]
-        made = to_tensor(load_image(self.samples[index].path), self.card, dtype)
-        if self._cached_bytes + made[0].nbytes <= TENSOR_CACHE_BYTES:
-            self._tensors[key] = made
-            self._cached_bytes += made[0].nbytes
-        return made
+        self._inputs = InputFeed([s.path for s in samples], card)  # NNCF validates the same images many times
 
     def _output(self, request: ov.InferRequest, compiled: ov.CompiledModel, geometry: Geometry) -> Any:
         if self.card.task == "semantic":
@@ -179,7 +168,7 @@ class Validator:
                 if running is not None:
                     request.wait()
                 raise Cancelled("accuracy-aware quantization cancelled; the parent model is unchanged")
-            tensor, geometry = self._input(index, dtype)
+            tensor, geometry = self._inputs.input(index, dtype)
             if running is not None:
                 request.wait()
                 found.append(self._output(request, compiled, running))
