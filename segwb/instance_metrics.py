@@ -51,11 +51,12 @@ class ImageComparison:
         return sum(c.matches for c in self.classes)
 
 
-def mask_ious(detections: list[dict], references: list[dict]) -> np.ndarray:
-    """Mask IoU matrix [detections, references] of RLE masks (pycocotools)."""
+def mask_ious(detections: list[dict], references: list[dict], crowd: bool = False) -> np.ndarray:
+    """Mask IoU matrix [detections, references] of RLE masks (pycocotools); against ``crowd`` regions, COCO's
+    intersection over the detection's area."""
     if not detections or not references:
         return np.zeros((len(detections), len(references)))
-    return np.asarray(mask_utils.iou(detections, references, [0] * len(references)), dtype=np.float64)
+    return np.asarray(mask_utils.iou(detections, references, [int(crowd)] * len(references)), dtype=np.float64)
 
 
 def greedy_match(ious: np.ndarray, threshold: float) -> np.ndarray:
@@ -79,44 +80,57 @@ def greedy_match(ious: np.ndarray, threshold: float) -> np.ndarray:
     return matched
 
 
-def average_precision(ious: np.ndarray) -> float:
+def average_precision(ious: np.ndarray, crowd_ious: np.ndarray | None = None) -> float:
     """COCO-style AP of one image and class: 10 IoU thresholds x 101 recall points, precision made monotone.
 
     ``ious`` is [detections in descending score order, reference instances]; needs at least one reference.
+    ``crowd_ious`` ([detections, crowd regions], from ``mask_ious(..., crowd=True)``): at each threshold a
+    detection that matches no instance but covers a crowd region that much is ignored, as COCOeval does.
     """
     n_det, n_ref = ious.shape
     if n_det == 0:
         return 0.0
+    crowd_best = crowd_ious.max(axis=1) if crowd_ious is not None and crowd_ious.size else np.zeros(n_det)
     values = []
     for t in IOU_THRESHOLDS:
-        tp = (greedy_match(ious, t) >= 0).astype(np.float64)
+        matched = greedy_match(ious, t)
+        counted = (matched >= 0) | (crowd_best < min(t, 1 - 1e-10))
+        tp = (matched[counted] >= 0).astype(np.float64)
         tp_sum, fp_sum = np.cumsum(tp), np.cumsum(1 - tp)
         recall = tp_sum / n_ref
         precision = tp_sum / (tp_sum + fp_sum + np.spacing(1))
         precision = np.maximum.accumulate(precision[::-1])[::-1]  # monotone, as COCO's accumulate()
         idx = np.searchsorted(recall, RECALL_POINTS, side="left")
         q = np.zeros(len(RECALL_POINTS))
-        valid = idx < n_det
+        valid = idx < len(tp)
         q[valid] = precision[idx[valid]]
         values.append(q.mean())
     return float(np.mean(values))
 
 
-def compare_instances(reference: Instances, prediction: Instances, threshold: float = MATCH_IOU) -> ImageComparison:
-    """Per class present in either side: A, B, matches at ``threshold``, AP and precision (both sorted by score)."""
+def compare_instances(reference: Instances, prediction: Instances, threshold: float = MATCH_IOU,
+                      crowd: Instances | None = None) -> ImageComparison:
+    """Per class present in either side: A, B, matches at ``threshold``, AP and precision (both sorted by score).
+
+    ``crowd``: the reference's crowd regions (ground truth), which only the AP takes into account.
+    """
     ref_matched = np.zeros(len(reference), dtype=bool)
     pred_matched = np.zeros(len(prediction), dtype=bool)
     rows = []
     for c in sorted(set(reference.class_ids.tolist()) | set(prediction.class_ids.tolist())):
         r_idx = np.flatnonzero(reference.class_ids == c)
         p_idx = np.flatnonzero(prediction.class_ids == c)
-        ious = mask_ious([prediction.masks[i] for i in p_idx], [reference.masks[i] for i in r_idx])
+        detections = [prediction.masks[i] for i in p_idx]
+        ious = mask_ious(detections, [reference.masks[i] for i in r_idx])
         matched = greedy_match(ious, threshold)
         pred_matched[p_idx[matched >= 0]] = True
         ref_matched[r_idx[matched[matched >= 0]]] = True
         hits = int((matched >= 0).sum())
+        crowd_ious = None
+        if crowd is not None and len(r_idx):
+            crowd_ious = mask_ious(detections, [crowd.masks[i] for i in np.flatnonzero(crowd.class_ids == c)], crowd=True)
         rows.append(ClassComparison(
             class_id=int(c), optimized=len(p_idx), parent=len(r_idx), matches=hits,
-            average_precision=average_precision(ious) if len(r_idx) else None,
+            average_precision=average_precision(ious, crowd_ious) if len(r_idx) else None,
             precision=hits / len(p_idx) if len(p_idx) else None))
     return ImageComparison(rows, pred_matched, ref_matched)

@@ -138,7 +138,7 @@ def _instance_ground_truth(gt: dict[str, Any] | None) -> str:
         ("Dataset categories no model class maps to (not evaluated)", gt["unmapped_dataset_classes"]),
         ("Model classes with no dataset category (their detections are not evaluated)", gt["unmapped_model_classes"]))
         if names)
-    return (f"<p>COCO evaluation (pycocotools) over {gt['images']} images and {gt['categories_evaluated']} categories "
+    return (f"<p>COCO evaluation (faster-coco-eval) over {gt['images']} images and {gt['categories_evaluated']} categories "
             f"matched by name, on exactly the saved predictions.</p><table><thead><tr><th>Model</th><th>mask AP (%)</th>"
             f"<th>mask AP50 (%)</th><th>box AP (%)</th></tr></thead><tbody>{rows}</tbody></table>{unmapped}")
 

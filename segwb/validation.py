@@ -111,11 +111,12 @@ class InstanceAgreement:
 
 @dataclass
 class InstanceTruth:
-    """COCO mask AP (pycocotools) against the dataset's instances; per image, our own mask AP over its classes."""
+    """COCO mask AP (faster-coco-eval) against the dataset's instances; per image, our own mask AP over its classes."""
 
     coco: dict[str, Any]
     image_ids: list[int]
     truth: list[Instances]
+    crowd: list[Instances]  # crowd regions, which COCO ignores detections on
     mapping: dict[int, int]
     name: str = "mask AP"
     reference: str = "ground truth"
@@ -124,7 +125,8 @@ class InstanceTruth:
         image_id = self.image_ids[index]
         results = [to_result(image_id, self.mapping.get(int(c), UNMAPPED), int(c), s, b, m)
                    for c, s, b, m in zip(prediction.class_ids, prediction.scores, prediction.boxes, prediction.masks, strict=True)]
-        aps = [row.average_precision for row in compare_instances(self.truth[index], prediction).classes
+        aps = [row.average_precision for row in compare_instances(self.truth[index], prediction,
+                                                                  crowd=self.crowd[index]).classes
                if row.average_precision is not None]
         return results, float(np.mean(aps)) if aps else 1.0
 
@@ -232,22 +234,22 @@ def instance_truth(dataset: Dataset, card: ModelCard) -> InstanceTruth | str:
         return f"{dataset.annotation_file}: none of its categories is a class of the model"
     to_class = {cat: cls for cls, cat in mapping.items()}
     sizes = {i["id"]: (i["height"], i["width"]) for i in dataset.coco["images"]}
-    by_image: dict[int, list[dict[str, Any]]] = {}
+    by_image: dict[tuple[int, bool], list[dict[str, Any]]] = {}
     for ann in dataset.coco["annotations"]:
-        if ann["category_id"] in to_class and not ann.get("iscrowd"):
-            by_image.setdefault(ann["image_id"], []).append(ann)
-    truth = []
-    for sample in dataset.samples:
-        size = sizes[sample.image_id]
-        anns = by_image.get(sample.image_id, [])
+        if ann["category_id"] in to_class:
+            by_image.setdefault((ann["image_id"], bool(ann.get("iscrowd"))), []).append(ann)
+
+    def instances(image_id: int, crowd: bool) -> Instances:
+        size, anns = sizes[image_id], by_image.get((image_id, crowd), [])
         if not anns:
-            truth.append(empty(size))
-            continue
+            return empty(size)
         masks = [segmentation_rle(a["segmentation"], size) for a in anns]
         boxes = np.float32([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)])
-        truth.append(Instances(size, np.int64([to_class[a["category_id"]] for a in anns]), np.ones(len(anns), np.float32),
-                               boxes, masks))
-    return InstanceTruth(dataset.coco, [s.image_id for s in dataset.samples], truth, mapping)
+        return Instances(size, np.int64([to_class[a["category_id"]] for a in anns]), np.ones(len(anns), np.float32),
+                         boxes, masks)
+
+    ids = [s.image_id for s in dataset.samples]
+    return InstanceTruth(dataset.coco, ids, [instances(i, False) for i in ids], [instances(i, True) for i in ids], mapping)
 
 
 def choose_metric(validator: Validator, dataset: Dataset, parent_xml: Any, wanted: str, classes: int) -> Metric:

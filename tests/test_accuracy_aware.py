@@ -22,7 +22,7 @@ from segwb.instances import Instances
 from segwb.modelcard import ModelCard
 from segwb.models import save_ir
 from segwb.storage import read_json
-from segwb.validation import InstanceAgreement, SemanticAgreement, SemanticTruth
+from segwb.validation import InstanceAgreement, SemanticAgreement, SemanticTruth, instance_truth
 from tiny_models import write_model, yolo_e2e_model
 
 BENCH = ["--bench-seconds", "0.2"]
@@ -71,6 +71,30 @@ def test_instance_agreement_is_f1_of_matches() -> None:
     assert s0 == (1, 3, 2) and v0 == pytest.approx(2 * 1 / 5)
     assert s1 == (0, 0, 0) and v1 == 1.0  # nothing on either side: nothing to disagree on
     assert metric.combine([0, 1], [s0, s1]) == pytest.approx(100 * 2 / 5)
+
+
+def test_instance_truth_per_image_ap_ignores_detections_on_crowd_regions(tmp_path: Path) -> None:
+    """A person and a crowd of people on one 20x20 image: the crowd goes to the crowd regions, not the
+    instances, and a detection on it is neither true nor false in the per-image AP (as in COCO's)."""
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    cv2.imwrite(str(root / "images" / "a.jpg"), np.zeros((20, 20, 3), np.uint8))
+    person = {"id": 1, "image_id": 5, "category_id": 1, "iscrowd": 0, "segmentation": [[0, 0, 10, 0, 10, 10, 0, 10]]}
+    crowd = {"id": 2, "image_id": 5, "category_id": 1, "iscrowd": 1, "segmentation": [[10, 10, 20, 10, 20, 20, 10, 20]]}
+    (root / "annotations" / "instances_val.json").write_text(json.dumps(
+        {"images": [{"id": 5, "file_name": "a.jpg", "width": 20, "height": 20}], "annotations": [person, crowd],
+         "categories": [{"id": 1, "name": "person"}]}))
+    card = ModelCard(task="instance", layout="NCHW", color_order="RGB", mean=(0, 0, 0), scale=(1, 1, 1), resize="stretch",
+                     pad_value=0, input_size=(20, 20), adapter="yolo", labels=("person",))
+    truth = instance_truth(open_dataset(root), card)
+    assert len(truth.truth[0]) == 1 and len(truth.crowd[0]) == 1
+    # The stray detection (highest score) is on the crowd: ignored, so the person alone makes AP 1.
+    _, on_crowd = truth.image(0, _instances([(11, 11, 19, 19), (0, 0, 10, 10)], [0, 0]))
+    assert on_crowd == pytest.approx(1.0)
+    # Elsewhere it is a false positive ranked first: precision 1/2 at recall 1.
+    _, elsewhere = truth.image(0, _instances([(12, 0, 18, 6), (0, 0, 10, 10)], [0, 0]))
+    assert elsewhere == pytest.approx(0.5)
 
 
 def test_restorer_log_keeps_rank_order_and_undone_steps() -> None:

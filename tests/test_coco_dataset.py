@@ -1,5 +1,6 @@
 """The COCO layout (segwb.datasets.open_dataset) and segwb.coco: reading and checking instances files,
-category mapping by name, default category ids, to_result and evaluate (pycocotools).
+category mapping by name, default category ids, to_result and evaluate (faster-coco-eval, checked against
+pycocotools' COCOeval).
 
 Every dataset is built in tmp_path: small JPEGs written with cv2 and an instances JSON with official-style,
 non-contiguous category ids (1, 3, 18).
@@ -7,6 +8,8 @@ non-contiguous category ids (1, 3, 18).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 from pathlib import Path
@@ -16,6 +19,8 @@ import cv2
 import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 from segwb.coco import (COCO80_IDS, UNMAPPED, category_map, default_category_ids, evaluate, normalise, read_instances,
                         to_result)
@@ -379,6 +384,79 @@ def test_evaluate_half_right() -> None:
     results = _perfect_results(gt)[:1]
     stats = evaluate(gt, [42], results, [1])
     assert stats == pytest.approx({"mask_ap": 51 / 101, "mask_ap50": 51 / 101, "box_ap": 51 / 101}, abs=1e-9)
+
+
+def _pycocotools(gt: dict[str, Any], results: list[dict[str, Any]], category_ids: list[int]) -> dict[str, float]:
+    """The reference: pycocotools' own COCOeval (segm stats 0 and 1, bbox stat 0)."""
+    coco = COCO()
+    coco.dataset = json.loads(json.dumps(gt))
+    stats = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+        dt = coco.loadRes([{**r, "segmentation": {**r["segmentation"], "counts": r["segmentation"]["counts"].encode()}}
+                           for r in results])
+        for kind in ("segm", "bbox"):
+            ev = COCOeval(coco, dt, kind)
+            ev.params.imgIds = sorted(i["id"] for i in gt["images"])
+            ev.params.catIds = sorted(category_ids)
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            stats[kind] = [float(max(v, 0.0)) for v in ev.stats[:2]]
+    return {"mask_ap": stats["segm"][0], "mask_ap50": stats["segm"][1], "box_ap": stats["bbox"][0]}
+
+
+def _random_case(seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Four 48x64 images, three categories, 0-5 rectangles each (some crowd), and detections that jitter
+    them, duplicate them, change their class or land anywhere, with random (sometimes tied) scores."""
+    rng = np.random.default_rng(seed)
+    h, w = 48, 64
+    images = [{"id": 10 + i, "file_name": f"{i}.jpg", "height": h, "width": w} for i in range(4)]
+    anns, results = [], []
+    for image in images:
+        for _ in range(int(rng.integers(0, 6))):
+            x, y = float(rng.integers(0, w - 12)), float(rng.integers(0, h - 12))
+            bw, bh = float(rng.integers(4, min(40, w - x))), float(rng.integers(4, min(30, h - y)))
+            cat = int(rng.choice([1, 3, 18]))
+            anns.append(_ann(len(anns) + 1, image["id"], cat, (x, y, x + bw, y + bh), h, w,
+                             iscrowd=int(rng.random() < 0.15)))
+            for _ in range(int(rng.integers(0, 3))):
+                dx, dy, dw, dh = (float(v) for v in rng.integers(-3, 4, 4))
+                box = (max(0.0, x + dx), max(0.0, y + dy), min(w - 1.0, x + bw + dw), min(h - 1.0, y + bh + dh))
+                label = cat if rng.random() < 0.85 else int(rng.choice([1, 3, 18]))
+                results.append((image["id"], label, box))
+        for _ in range(int(rng.integers(0, 3))):
+            x, y = float(rng.integers(0, w - 8)), float(rng.integers(0, h - 8))
+            results.append((image["id"], int(rng.choice([1, 3, 18])), (x, y, x + 6.0, y + 6.0)))
+    out = []
+    for image_id, cat, (x1, y1, x2, y2) in results:
+        mask = np.zeros((h, w), dtype=np.uint8, order="F")
+        mask[int(y1):int(y2), int(x1):int(x2)] = 1
+        score = round(float(rng.choice([0.3, 0.5, 0.7, rng.random()])), 3)
+        out.append(to_result(image_id, cat, 0, score, np.array([x1, y1, x2, y2]), mask_utils.encode(mask)))
+    return {"images": images, "annotations": anns, "categories": CATEGORIES}, json.loads(json.dumps(out))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_evaluate_equals_pycocotools(seed: int) -> None:
+    """faster-coco-eval gives pycocotools' numbers, crowd regions, tied scores and wrong classes included;
+    and it leaves the caller's annotations and results as they were."""
+    gt, results = _random_case(seed)
+    before = json.dumps([gt, results])
+    ids = [i["id"] for i in gt["images"]]
+    assert evaluate(gt, ids, results, [1, 3, 18]) == pytest.approx(_pycocotools(gt, results, [1, 3, 18]), abs=1e-12)
+    assert evaluate(gt, ids, results, [3]) == pytest.approx(_pycocotools(gt, results, [3]), abs=1e-12)
+    assert json.dumps([gt, results]) == before
+
+
+def test_random_evaluate_cases_are_not_trivial() -> None:
+    """The cases above have crowd regions and a spread of APs, so the cross-check means something."""
+    cases = [_random_case(seed) for seed in range(8)]
+    assert sum(a["iscrowd"] for gt, _ in cases for a in gt["annotations"]) >= 3
+    stats = [evaluate(gt, [i["id"] for i in gt["images"]], results, [1, 3, 18]) for gt, results in cases]
+    aps, ap50s = [s["mask_ap"] for s in stats], [s["mask_ap50"] for s in stats]
+    assert len(set(aps)) == len(aps) and max(aps) > 2 * min(aps) > 0
+    assert max(ap50s) > 0.5 and min(ap50s) < 0.5
 
 
 # --- known gaps: input read_instances accepts but evaluate cannot use ----------------------------

@@ -299,16 +299,17 @@ def test_compare_equal_iou_later_parent_wins() -> None:
 
 # --- cross-check against pycocotools -------------------------------------------------------------
 
-def coco_ap(dets: list[dict[str, Any]], scores: list[float], refs: list[dict[str, Any]]) -> float:
-    """pycocotools' segm AP (stats[0]) for one image (id 1), one category (id 1), no crowd."""
+def coco_ap(dets: list[dict[str, Any]], scores: list[float], refs: list[dict[str, Any]],
+            crowd: list[dict[str, Any]] = ()) -> float:
+    """pycocotools' segm AP (stats[0]) for one image (id 1), one category (id 1), with ``crowd`` regions."""
     h, w = refs[0]["size"]
     gt = COCO()
     gt.dataset = {
         "images": [{"id": 1, "width": int(w), "height": int(h), "file_name": "x.png"}],
         "categories": [{"id": 1, "name": "thing"}],
-        "annotations": [{"id": i + 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "segmentation": r,
+        "annotations": [{"id": i + 1, "image_id": 1, "category_id": 1, "iscrowd": int(i >= len(refs)), "segmentation": r,
                          "area": float(mask_utils.area(r)), "bbox": mask_utils.toBbox(r).tolist()}
-                        for i, r in enumerate(refs)],
+                        for i, r in enumerate([*refs, *crowd])],
     }
     with contextlib.redirect_stdout(io.StringIO()):
         gt.createIndex()
@@ -316,6 +317,7 @@ def coco_ap(dets: list[dict[str, Any]], scores: list[float], refs: list[dict[str
         ev = COCOeval(gt, dt, "segm")
         ev.params.imgIds = [1]
         ev.params.catIds = [1]
+        ev.params.areaRng = [[0, 1e10]] * 4  # our AP has no area ranges (COCO's "all" range already ignores none)
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
@@ -375,6 +377,75 @@ def test_average_precision_matches_pycocotools_equal_iou_and_ties() -> None:
     block = [rect(0, 0, 10, 10)]
     assert average_precision(mask_ious(dets, block)) == pytest.approx(coco_ap(dets, [0.5, 0.5], block), abs=EPS)
     assert coco_ap(dets, [0.5, 0.5], block) == pytest.approx(0.6, abs=EPS)
+
+
+def test_crowd_region_ignores_detections_on_it() -> None:
+    """One instance (block at the origin) and a crowd region (10x10 at column 15). Detections by score:
+    d1 covers 7 of its 10 rows inside the crowd (crowd IoU = 70/100), d0 is the instance, d2 lands elsewhere.
+
+    Without the crowd: d1 FP, d0 TP, d2 FP → precision at recall 1 is 1/2 → AP 0.5 at every threshold.
+    With it: at t = 0.50 … 0.70 d1 is ignored (TP first → AP 1); at 0.75 … 0.95 it counts as before (0.5).
+    AP = (5 x 1 + 5 x 0.5) / 10 = 0.75.
+    """
+    block, crowd = [rect(0, 0, 10, 10)], [rect(10, 15, 10, 10)]
+    dets = [rect(7, 15, 10, 10), rect(0, 0, 10, 10), rect(12, 0, 5, 5)]
+    assert mask_ious(dets[:1], crowd, crowd=True)[0, 0] == pytest.approx(0.7)
+    assert average_precision(mask_ious(dets, block)) == pytest.approx(0.5, abs=EPS)
+    ours = average_precision(mask_ious(dets, block), mask_ious(dets, crowd, crowd=True))
+    assert ours == pytest.approx(0.75, abs=EPS)
+    assert ours == pytest.approx(coco_ap(dets, [0.9, 0.8, 0.7], block, crowd), abs=EPS)
+    # A detection matched to the instance stays a true positive even when it also covers the crowd region.
+    assert average_precision(mask_ious(dets[1:2], block), mask_ious(dets[1:2], block, crowd=True)) == pytest.approx(1.0)
+
+
+def crowd_case(seed: int) -> tuple[list[dict[str, Any]], list[float], list[dict[str, Any]], list[dict[str, Any]]]:
+    """2-3 instances and 1-2 crowd regions (rectangles in a 40x48 image), and detections that jitter any of
+    them or land anywhere, with distinct scores in descending order."""
+    rng = np.random.default_rng(300 + seed)
+    boxes = [(int(rng.integers(0, 28)), int(rng.integers(0, 34)), int(rng.integers(6, 12)), int(rng.integers(6, 14)))
+             for _ in range(int(rng.integers(3, 6)))]
+    masks = [rect(t, l, h, w, (40, 48)) for t, l, h, w in boxes]
+    split = int(rng.integers(2, len(boxes)))
+    dets = []
+    for _ in range(int(rng.integers(3, 9))):
+        t, l, h, w = boxes[int(rng.integers(len(boxes)))] if rng.random() < 0.8 else (
+            int(rng.integers(0, 30)), int(rng.integers(0, 36)), 6, 8)
+        t, l = min(max(t + int(rng.integers(-2, 3)), 0), 33), min(max(l + int(rng.integers(-2, 3)), 0), 39)
+        dets.append(rect(t, l, min(h, 40 - t), min(w, 48 - l), (40, 48)))
+    scores = sorted(rng.choice(np.arange(1, 1000), len(dets), replace=False) / 1000.0, reverse=True)
+    return dets, [float(v) for v in scores], masks[:split], masks[split:]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_average_precision_with_crowd_matches_pycocotools(seed: int) -> None:
+    """Random cases with crowd regions: our AP == COCOeval's."""
+    dets, scores, refs, crowd = crowd_case(seed)
+    ours = average_precision(mask_ious(dets, refs), mask_ious(dets, crowd, crowd=True))
+    assert ours == pytest.approx(coco_ap(dets, scores, refs, crowd), abs=EPS)
+
+
+def test_crowd_cases_are_not_trivial() -> None:
+    """In most of the cases above the crowd regions change the AP, and the APs spread."""
+    changed, aps = 0, set()
+    for seed in range(12):
+        dets, _, refs, crowd = crowd_case(seed)
+        plain, ours = average_precision(mask_ious(dets, refs)), average_precision(mask_ious(dets, refs), mask_ious(dets, crowd, crowd=True))
+        changed += ours != plain
+        aps.add(round(ours, 6))
+    assert changed >= 6 and len(aps) >= 8
+
+
+def test_compare_instances_crowd_changes_only_the_ap() -> None:
+    """Crowd regions of a class lower no AP of that class by their detections, and leave A, B, Matches and
+    precision as they were (those compare two models, where there is no crowd)."""
+    ref = instances([0], [1.0], [rect(0, 0, 10, 10)])
+    crowd = instances([0, 1], [1.0, 1.0], [rect(10, 15, 10, 10), rect(0, 12, 8, 8)])
+    pred = instances([0, 0, 0], [0.9, 0.8, 0.7], [rect(7, 15, 10, 10), rect(0, 0, 10, 10), rect(12, 0, 5, 5)])
+    plain, with_crowd = compare_instances(ref, pred), compare_instances(ref, pred, crowd=crowd)
+    assert [r.average_precision for r in plain.classes] == [pytest.approx(0.5)]
+    assert [r.average_precision for r in with_crowd.classes] == [pytest.approx(0.75)]
+    strip = [(r.class_id, r.optimized, r.parent, r.matches, r.precision) for r in plain.classes]
+    assert strip == [(r.class_id, r.optimized, r.parent, r.matches, r.precision) for r in with_crowd.classes]
 
 
 @pytest.mark.parametrize("seed", range(6))
