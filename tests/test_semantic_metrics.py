@@ -175,6 +175,25 @@ def test_label_lut_matches_normalised_names() -> None:
     assert "pottedplant" not in unmapped and "diningtable" not in unmapped
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32])
+def test_confusion_matrix_fast_path_equals_counting(dtype: type) -> None:
+    """uint8 and uint16 maps take OpenCV's histogram; on random maps with void and out-of-range ids (and a
+    non-contiguous view) every dtype gives the counts of a plain Python loop."""
+    rng = np.random.default_rng(7)
+    n = 300 if dtype is np.uint16 else 21
+    ref = rng.integers(0, n, (37, 53)).astype(dtype)
+    pred = np.where(rng.random(ref.shape) < 0.3, rng.integers(0, n, ref.shape), ref).astype(dtype)
+    ref[rng.random(ref.shape) < 0.05] = 255 if dtype is np.uint8 else n + 3
+    pred[rng.random(ref.shape) < 0.02] = n
+    expected = np.zeros((n, n), dtype=np.int64)
+    for r, p in zip(ref[:, ::2].ravel().tolist(), pred[:, ::2].ravel().tolist(), strict=True):
+        if r < n and p < n:
+            expected[r, p] += 1
+    cm = confusion_matrix(ref[:, ::2], pred[:, ::2], n)
+    assert cm.dtype == np.int64
+    np.testing.assert_array_equal(cm, expected)
+
+
 def test_shape_mismatch_raises() -> None:
     """Maps of different sizes cannot be compared: ValueError naming both shapes."""
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(3, 2\)"):
