@@ -2,6 +2,9 @@
 this file into the deployment package as ``infer.py``; it runs there, next to ``segwb_runtime/``).
 
     python infer.py IMAGE [IMAGE...] [--out DIR] [--device CPU]
+
+Images run through an asynchronous queue with one request per stream the THROUGHPUT hint chose, as in
+segwb's benchmark; the next image is read while the others infer, and the summaries print in input order.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,11 +38,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 # Each task's modules are imported where they are used: a package carries only its own task's modules.
-def semantic(request: ov.InferRequest, card: ModelCard, tensor: np.ndarray, geometry: Geometry, dest: Path) -> str:
-    """Save the class map as segwb does; a summary of its classes."""
+def semantic(request: ov.InferRequest, card: ModelCard, geometry: Geometry, dest: Path) -> str:
+    """Save the class map of a finished request as segwb does; a summary of its classes."""
     from segwb_runtime.semantic import class_map
 
-    request.infer({0: tensor})
     output = request.get_tensor(card.output) if card.output else request.get_output_tensor(0)
     ids = class_map(output.data, card, geometry)
     save_class_map(dest.with_suffix(".png"), ids)
@@ -47,13 +50,13 @@ def semantic(request: ov.InferRequest, card: ModelCard, tensor: np.ndarray, geom
     return f"{ids.shape[1]}x{ids.shape[0]}, {classes} -> {dest.with_suffix('.png')}"
 
 
-def instance(request: ov.InferRequest, settings: dict[str, Any], card: ModelCard, tensor: np.ndarray,
-             geometry: Geometry, dest: Path) -> str:
-    """Save the detections as segwb's COCO results (without image and category ids); a summary of them."""
+def instance(request: ov.InferRequest, settings: dict[str, Any], card: ModelCard, geometry: Geometry,
+             dest: Path) -> str:
+    """Save the detections of a finished request as segwb's COCO results (without image and category ids); a
+    summary of them."""
     from segwb_runtime.instance_adapters import decode
     from segwb_runtime.picked import to_result
 
-    request.infer({0: tensor})
     names = [o.get_any_name() for o in request.model_outputs]
     outputs = {name: request.get_output_tensor(i).data for i, name in enumerate(names)}
     found = decode(outputs, card, geometry, settings["min_score"], settings["max_detections"])
@@ -89,22 +92,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"infer.py: error: cannot compile the model for {args.device} ({first_line(exc)})", file=sys.stderr)
         return 2
-    request = compiled.create_infer_request()
     input_type = compiled.input(0).get_element_type().to_dtype()
-    for path in args.images:
+    summaries: dict[int, str] = {}
+    errors: list[BaseException] = []
+    printed = 0
+    lock = threading.Lock()
+
+    def finished(request: ov.InferRequest, userdata: tuple[int, Geometry]) -> None:
+        nonlocal printed
+        index, geometry = userdata
+        dest = args.out / args.images[index].stem
+        try:
+            summary = (instance(request, settings, card, geometry, dest) if settings["task"] == "instance"
+                       else semantic(request, card, geometry, dest))
+        except BaseException as exc:  # raised after wait_all: OpenVINO would swallow it
+            errors.append(exc)
+            summary = "failed"
+        with lock:  # print in input order, as soon as every earlier image is done
+            summaries[index] = summary
+            while printed in summaries:
+                print(f"{args.images[printed]}: {summaries.pop(printed)}", flush=True)
+                printed += 1
+
+    queue = ov.AsyncInferQueue(compiled, 0)
+    queue.set_callback(finished)
+    status = 0
+    for index, path in enumerate(args.images):
         try:
             tensor, geometry = to_tensor(load_image(path), card, input_type)
         except (SegwbError, OSError) as exc:  # np.fromfile raises OSError for a missing file or a folder
+            queue.wait_all()  # the images before it are finished and printed first
             message = str(exc) if isinstance(exc, SegwbError) else f"{path}: cannot read ({exc.strerror})"
             print(f"infer.py: error: {message}", file=sys.stderr)
-            return 2
-        dest = args.out / path.stem
-        if settings["task"] == "instance":
-            summary = instance(request, settings, card, tensor, geometry, dest)
-        else:
-            summary = semantic(request, card, tensor, geometry, dest)
-        print(f"{path}: {summary}")
-    return 0
+            status = 2
+            break
+        queue.start_async({0: tensor}, (index, geometry))
+    queue.wait_all()
+    if errors:
+        raise errors[0]
+    return status
 
 
 if __name__ == "__main__":

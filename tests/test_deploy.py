@@ -100,8 +100,20 @@ def test_semantic_package_reproduces_predictions(tmp_path: Path, photo_folder: P
     assert not list((project / "deploy").glob(".*.tmp"))
     bad = tmp_path / "bad.jpg"
     bad.write_text("not a picture")
-    run = _infer(bare_python, folder, str(images["a"]), str(bad))
+    run = _infer(bare_python, folder, str(images["a"]), str(bad), str(images["c"]))
     assert run.returncode == 2 and run.stderr.strip() == f"infer.py: error: {bad}: not a readable image"
+    assert [line.split(": ")[0] for line in run.stdout.splitlines()] == [str(images["a"])]  # finished before the error
+    # Many images in flight at once (one request per stream): outputs as one at a time, summaries in input order.
+    copies = []
+    for i in range(9):
+        copies.append(tmp_path / "many" / f"{i}-{'ac'[i % 2]}.jpg")
+        copies[-1].parent.mkdir(exist_ok=True)
+        copies[-1].write_bytes(images["ac"[i % 2]].read_bytes())
+    run = _infer(bare_python, folder, *map(str, copies), "--out", "many")
+    assert run.returncode == 0, run.stderr
+    assert [line.split(": ")[0] for line in run.stdout.splitlines()] == [str(c) for c in copies]
+    for copy in copies:
+        assert (folder / "many" / f"{copy.stem}.png").read_bytes() == (folder / "masks" / f"{copy.stem[-1]}.png").read_bytes()
 
 
 def test_instance_package_reproduces_predictions(tmp_path: Path, tiny_yolo: Path, coco_root: Path,
