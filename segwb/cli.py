@@ -183,7 +183,7 @@ def _progress() -> Any:
 
 
 def _summary(report: dict[str, Any], path: Path) -> str:
-    from .report_html import missed_drop_reason, percent
+    from .report_html import default_method_ignores, missed_drop_reason, percent
 
     perf, comp, gt = report["performance"], report["comparison"], report["ground_truth"]
     lines = [report["model_choice"],
@@ -198,6 +198,8 @@ def _summary(report: dict[str, Any], path: Path) -> str:
                      f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized layers reverted to float")
         if not aa["within_drop"]:
             lines.append(f"accuracy-aware: {missed_drop_reason(aa)}")
+        if flags := default_method_ignores(aa):
+            lines.append(f"accuracy-aware: the same layers in floating point with the Default method: {flags}")
     if report["task"] == "instance":
         lines.append(f"matches {comp['matches']} of {comp['parent_detections']} parent detections "
                      f"({percent(comp['matches_over_parent'])}) and of {comp['optimized_detections']} optimized "

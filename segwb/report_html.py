@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,14 @@ def missed_drop_reason(aa: dict[str, Any]) -> str:
     return why + hint
 
 
+def default_method_ignores(aa: dict[str, Any]) -> str:
+    """The reverted layers as the Default method's ignored scope (CLI flags), or "" when none was reverted.
+
+    NNCF's ranking is the sensitivity analysis; reusing its result skips the ranking on the next quantization.
+    """
+    return " ".join(f"--ignore {shlex.quote(name)}" for name in aa["reverted_operations"])
+
+
 def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
     """What the AccuracyAware method did: the metric before and after, and the layers NNCF reverted, by rank."""
     if not aa:
@@ -207,6 +216,10 @@ def accuracy_aware_html(aa: dict[str, Any] | None) -> str:
              f"<th>Drop after</th><th>Step</th></tr></thead><tbody>{steps}</tbody></table>") if steps else \
         "<p>No layer had to be reverted: the fully quantized model was already within the drop.</p>"
     missed = "" if aa["within_drop"] else f"<p class=note>{html.escape(missed_drop_reason(aa))}</p>"
+    if flags := default_method_ignores(aa):
+        missed += ("<p class=note>The same layers in floating point with the Default method (one quantization, no "
+                   f"ranking): <code>{html.escape(flags)}</code>, or in the dashboard's Ignore layers: "
+                   f"<code>{html.escape(', '.join(aa['reverted_operations']))}</code>.</p>")
     return (f"<p class=accuracy-aware>AccuracyAware: {html.escape(aa['metric'])} against the {html.escape(aa['reference'])} "
             f"on {int(aa['validation_images'])} images, at the f32 precision hint: parent <b>{_num(aa['parent_metric'])}</b>, "
             f"fully quantized {_num(aa['default_int8_metric'])}, result <b>{_num(aa['final_metric'])}</b> "

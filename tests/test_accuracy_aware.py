@@ -17,7 +17,7 @@ from segwb import cli
 from segwb.accuracy_aware import RestorerLog, annotated_part
 from segwb.datasets import VOC_LABELS, open_dataset
 from segwb.project_archive import describe
-from segwb.report_html import missed_drop_reason
+from segwb.report_html import accuracy_aware_html, default_method_ignores, missed_drop_reason
 from segwb.instances import Instances
 from segwb.modelcard import ModelCard
 from segwb.models import save_ir
@@ -131,6 +131,20 @@ def test_restorer_log_says_why_it_stopped(message: str, stopped: str) -> None:
     assert ("cap of 3 revert steps" in reason) == (stopped == "max_iterations")
     assert "Agreement with the parent" in reason and "annotate" in reason
     assert "Mixed preset" in missed_drop_reason({**aa, "reference": "ground truth"})
+
+
+def test_reverted_layers_as_the_default_methods_ignored_scope() -> None:
+    """The kept steps' layers become --ignore flags (shell-quoted) and the dashboard's comma list; none, no hint."""
+    aa = {"reverted_operations": ["Convolution_1188", "64", "block 3/add"], "within_drop": True, "drop_type": "absolute",
+          "max_drop": 0.5, "steps": [], "metric": "mean IoU", "reference": "ground truth", "validation_images": 4,
+          "parent_metric": 58.0, "default_int8_metric": 57.1, "final_metric": 57.5, "drop": 0.5,
+          "quantized_operations": 67, "seconds": 1.0}
+    assert default_method_ignores(aa) == "--ignore Convolution_1188 --ignore 64 --ignore 'block 3/add'"
+    page = accuracy_aware_html(aa)
+    assert "--ignore Convolution_1188 --ignore 64 --ignore &#x27;block 3/add&#x27;" in page
+    assert "Convolution_1188, 64, block 3/add" in page
+    assert default_method_ignores({**aa, "reverted_operations": []}) == ""
+    assert "Default method" not in accuracy_aware_html({**aa, "reverted_operations": []})
 
 
 # --- bad input: one line, before any long work ---------------------------------------------------
