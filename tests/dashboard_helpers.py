@@ -87,6 +87,11 @@ class VoilaServer:
                 time.sleep(0.3)
         raise TimeoutError(f"voila did not answer on {self.url} within {timeout:.0f} s")
 
+    def tail(self, lines: int = 40) -> str:
+        """The last ``lines`` of the server's log (Voila, its kernels' errors), for a failure message."""
+        self.log.flush()
+        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

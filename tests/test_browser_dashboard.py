@@ -44,11 +44,15 @@ class Browser:
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.route(CDN_FONT_AWESOME, lambda route: route.fulfill(status=200, content_type="text/css", body=""))
 
-    def open(self, url: str) -> float:
-        """Load the dashboard; returns the seconds until its widgets are on the page."""
+    def open(self, server: VoilaServer) -> float:
+        """Load the dashboard; returns the seconds until its widgets are on the page (or fails with Voila's log)."""
         start = time.monotonic()
-        self.page.goto(url, timeout=120_000)
-        self.page.wait_for_selector(".segwb-dashboard", timeout=120_000)
+        try:
+            self.page.goto(server.url, timeout=120_000)
+            self.page.wait_for_selector(".segwb-dashboard", timeout=120_000)
+        except playwright.Error as exc:
+            raise AssertionError(f"the dashboard did not appear ({exc.message.splitlines()[0]}); "
+                                 f"the end of Voila's log:\n{server.tail()}") from exc
         return time.monotonic() - start
 
     def tab(self, name: str) -> None:
@@ -158,7 +162,7 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
     """Run all steps from the Optimize tab, then read the speedup, sort the table, open an overlay, go Advanced,
     and download the deployment package and the project archive from Next steps."""
     page = browser.page
-    browser.open(server.url)
+    browser.open(server)
     browser.shot("1-model-and-data")
     browser.tab("Optimize (INT8)")
     page.get_by_role("button", name="3. Accuracy report").click()
@@ -256,7 +260,7 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
 
 def test_reload_shows_cached_results(server: VoilaServer, browser: Browser) -> None:
     """A new visit (new kernel) shows the last run's report at once, read from the project folder."""
-    seconds = browser.open(server.url)
+    seconds = browser.open(server)
     browser.tab("Accuracy report")
     browser.page.wait_for_selector('.segwb-cell[data-col="image"]:not(:empty)', timeout=10_000)
     browser.tab("Performance")
@@ -271,7 +275,7 @@ def test_bad_input_gives_a_message_and_the_app_stays_usable(server: VoilaServer,
                                                             tmp_path: Path) -> None:
     """A non-model file as model, an empty zip and an oversized upload as dataset: one clear line each."""
     page = browser.page
-    browser.open(server.url)
+    browser.open(server)
     not_a_model = tmp_path / "notes.txt"
     not_a_model.write_text("not a model\n")
     page.get_by_role("radio", name="My model file").check()
@@ -326,7 +330,7 @@ def test_instance_tutorial_in_the_browser(tmp_path_factory: pytest.TempPathFacto
         voila.wait_ready()
         browser = Browser(context.new_page())
         page = browser.page
-        browser.open(voila.url)
+        browser.open(voila)
         browser.tab("Optimize (INT8)")
         page.get_by_role("button", name="3. Accuracy report").click()
         page.wait_for_selector('.segwb-status[data-state="done"], .segwb-status[data-state="failed"]', timeout=RUN_TIMEOUT_MS)
