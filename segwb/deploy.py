@@ -211,7 +211,7 @@ python -m venv .venv && .venv/bin/pip install -r requirements.txt
 It prints one line per image, in the order given, and writes into the `--out` folder (default `out`):
 {outputs}
 
-Images run through an asynchronous queue with one request per stream the THROUGHPUT hint picks, so a
+Images run through an asynchronous queue with two requests per stream the THROUGHPUT hint picks, so a
 multi-core CPU stays busy (the speed segwb benchmarked); the next image is read while the others infer.
 An unreadable image stops the run with a one-line error naming it and exit code 2, after the images
 before it are written.

@@ -25,7 +25,7 @@ from .instances import Instances, empty
 from .modelcard import ModelCard
 from .overlays import instance_overlay, save_image
 from .pipeline import TutorialOptions, optimized_precision, report_seconds, report_sections, shared_steps
-from .predict import Progress, compile_model
+from .predict import Progress, compile_model, prediction_queue
 from .project import Project
 from .report_html import write_report_html
 from .runtime import single_threaded_host
@@ -87,7 +87,7 @@ def predict_instances(compiled: ov.CompiledModel, card: ModelCard, images: list[
             if progress:
                 progress(len(results), len(images))
 
-    queue = ov.AsyncInferQueue(compiled, 0)
+    queue = prediction_queue(compiled)
     queue.set_callback(finished)
     feed = feed or InputFeed([Path(image["path"]) for image in images], card)
     for index, tensor, geometry in feed.stream(input_type, cancel):
