@@ -102,13 +102,12 @@ def predict_semantic(compiled: ov.CompiledModel, card: ModelCard, dataset: Datas
 
     queue = prediction_queue(compiled)
     queue.set_callback(finished)
-    queued = 0
     feed = feed or InputFeed([sample.path for sample in dataset.samples], card)
     for index, tensor, geometry in feed.stream(input_type, cancel):
-        queued += 1
         queue.start_async({0: tensor}, (dataset.samples[index].key, geometry))
     queue.wait_all()
     if errors:
         raise errors[0]
-    if queued < len(dataset):
+    # A small dataset can be in flight whole before a cancel arrives: the request wins either way.
+    if cancel is not None and cancel.is_set():
         raise Cancelled("prediction cancelled; completed class maps are kept, the step will resume")
