@@ -28,7 +28,7 @@ from .datasets import load_image
 from .errors import ModelError, SegwbError
 from .modelcard import ModelCard, load_card
 from .models import card_file, first_line, ir_digest
-from .predict import compile_config, save_class_map
+from .predict import compile_config, prediction_queue, save_class_map
 from .project import Project
 from .storage import atomic_path, read_json
 
@@ -39,7 +39,8 @@ MODULES = {"semantic": ("errors", "storage", "modelcard", "preprocess", "semanti
            "instance": ("errors", "storage", "modelcard", "preprocess", "instances", "instance_adapters")}
 # Functions whose modules need more than the runtime has (e.g. datasets needs Pillow, predict the dataset code):
 # their source goes into one generated module, PICKED_HEADER supplying the names they use.
-PICKED: tuple[Callable[..., Any], ...] = (load_image, compile_config, save_class_map, to_result, first_line)
+PICKED: tuple[Callable[..., Any], ...] = (load_image, compile_config, prediction_queue, save_class_map, to_result,
+                                          first_line)
 PICKED_HEADER = '''from __future__ import annotations
 
 from pathlib import Path
@@ -47,6 +48,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import openvino as ov
 
 from .errors import DatasetError
 from .storage import write_bytes

@@ -22,7 +22,7 @@ import openvino as ov
 
 from segwb_runtime.errors import SegwbError
 from segwb_runtime.modelcard import ModelCard, load_card
-from segwb_runtime.picked import compile_config, first_line, load_image, save_class_map
+from segwb_runtime.picked import compile_config, first_line, load_image, prediction_queue, save_class_map
 from segwb_runtime.preprocess import Geometry, to_tensor
 from segwb_runtime.storage import write_json
 
@@ -114,8 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{args.images[printed]}: {summaries.pop(printed)}", flush=True)
                 printed += 1
 
-    # Twice the optimal number of requests: a request stays busy while its callback post-processes.
-    queue = ov.AsyncInferQueue(compiled, 2 * int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+    queue = prediction_queue(compiled)
     queue.set_callback(finished)
     status = 0
     for index, path in enumerate(args.images):

@@ -31,17 +31,13 @@ def palette(n: int = 256) -> np.ndarray:
 
 
 PALETTE_BGR = palette()[:, ::-1].copy()
-
-
 PALETTE_LUT = PALETTE_BGR.reshape(256, 1, 3)
 
 
 def _blend(image: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Colour every non-background pixel by class; background (id 0) keeps the photo."""
-    if ids.dtype == np.uint8:  # OpenCV's table lookup: 3.6x faster than indexing the palette with numpy
-        colour = cv2.LUT(cv2.merge([ids, ids, ids]), PALETTE_LUT)
-    else:
-        colour = PALETTE_BGR[ids.astype(np.int64) % 256]
+    index = ids if ids.dtype == np.uint8 else (ids % 256).astype(np.uint8)  # the palette repeats every 256 ids
+    colour = cv2.LUT(cv2.merge([index, index, index]), PALETTE_LUT)  # 3.6x faster than numpy fancy indexing
     out = image.copy()
     cv2.copyTo(cv2.addWeighted(image, 1 - ALPHA, colour, ALPHA, 0), (ids != 0).view(np.uint8), out)
     return out
