@@ -3,11 +3,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.segwb-installed
 
-.PHONY: setup fetch app dashboard test bench clean
+.PHONY: setup fetch app dashboard test bench parity-save parity clean
 
 APP_PORT ?= 8866
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -27,11 +27,21 @@ dashboard: setup
 	@echo "segwb dashboard: http://127.0.0.1:$(APP_PORT)/  (Ctrl-C to stop)"
 	$(VENV)/bin/voila notebooks/dashboard.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
 
+# The architecture first (layers, no cycles: pyproject.toml's import-linter contracts), then every test.
 test: setup
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 bench: setup
 	$(PY) benchmarks/benchmark_app_parity.py
+
+# Report parity across a code change: `make parity-save` before it, `make parity` after (needs SEGWB_FIXTURES).
+PARITY ?= .cache/report-parity
+parity-save: setup
+	$(PY) benchmarks/report_parity.py --save $(PARITY)
+
+parity: setup
+	$(PY) benchmarks/report_parity.py --against $(PARITY)
 
 clean:
 	rm -rf projects tests/artifacts

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from segwb.storage import read_json, write_json
+from segwb.core.storage import read_json, write_json
 
 
 def tutorial_arguments(doc: str, name: str) -> tuple[argparse.ArgumentParser, Path]:

@@ -22,11 +22,11 @@ from typing import Any
 from acceptance_run import record, run_tutorial, tutorial_arguments
 from semantic_acceptance import CARD
 
-from segwb.datasets import open_dataset
-from segwb.modelcard import load_card
-from segwb.models import card_file, output_classes
-from segwb.project import Project
-from segwb.validation import Validator, semantic_truth
+from segwb.core.project import Project
+from segwb.io.datasets import open_dataset
+from segwb.io.model_card import card_file
+from segwb.optimize.validator import Validator
+from segwb.tasks import load_card, of_card
 
 SPEEDUP_MIN = 1.5
 
@@ -56,8 +56,9 @@ def truth_miou(voc: Path) -> Callable[[Path], dict[str, float]]:
         project = Project(root)
         card = load_card(card_file(project.parent_xml))
         dataset = open_dataset(voc)
-        validator = Validator(card, dataset.samples)
-        metric = semantic_truth(dataset, card, output_classes(project.parent_xml, card))
+        task = of_card(card)
+        validator = Validator(task, card, dataset.samples)
+        metric = task.truth_metric(dataset, card, project.parent_xml)
         if isinstance(metric, str):
             raise SystemExit(metric)
         validator.metric = metric

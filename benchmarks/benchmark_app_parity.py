@@ -21,8 +21,8 @@ from pathlib import Path
 
 import openvino as ov
 
-from segwb.benchmark import benchmark
-from segwb.storage import write_json
+from segwb.core.storage import write_json
+from segwb.measure.benchmark import benchmark
 
 BENCHMARK_APP = Path(sys.executable).with_name("benchmark_app")
 

@@ -24,15 +24,17 @@ from typing import Any
 
 import openvino as ov
 
-from segwb import kernel_compare, zoo
-from segwb.benchmark import benchmark
-from segwb.errors import SegwbError
-from segwb.graph_fixes import sink_tail_transposes
-from segwb.models import save_ir
-from segwb.pipeline import TutorialOptions, benchmark_input, shared_steps
-from segwb.quantize import QuantizeSettings
-from segwb.runtime import core
-from segwb.storage import read_json, write_json
+from segwb.core.compile import core
+from segwb.core.errors import SegwbError
+from segwb.core.storage import read_json, write_json
+from segwb.io.model_file import save_ir
+from segwb.measure import performance_comparison
+from segwb.measure.benchmark import benchmark
+from segwb.optimize.graph_fixes import sink_tail_transposes
+from segwb.optimize.quantize import QuantizeSettings
+from segwb.tutorial.options import TutorialOptions
+from segwb.tutorial.steps import benchmark_input, shared_steps
+from segwb.zoo import catalog as zoo
 
 DEEPLAB_CARD = {"color_order": "RGB", "resize": "fit_pad", "pad_value": 0}
 TARGETS = {"deeplabv3": 2.6, "yolo": 2.3}
@@ -50,9 +52,9 @@ def cases(fixtures: Path) -> dict[str, dict[str, Any]]:
 
 
 def quantized(case: dict[str, Any], out: Path, graph_fixes: bool) -> tuple[Any, dict[str, Any]]:
-    options = TutorialOptions(out=out, model=str(case["model"]), dataset=str(case["dataset"]),
+    options = TutorialOptions(out=out, task=case["task"], model=str(case["model"]), dataset=str(case["dataset"]),
                               card_overrides=case["card"], quantize=QuantizeSettings(graph_fixes=graph_fixes))
-    steps = shared_steps(options, case["task"], None, until="quantize")
+    steps = shared_steps(options, None, until="quantize")
     return steps, read_json(out / "steps/quantize.json")["result"]
 
 
@@ -92,7 +94,7 @@ def measure(name: str, case: dict[str, Any], work: Path, seconds: float) -> dict
     if name in TARGETS:
         result["target"] = TARGETS[name]
         result["target_met"] = result["speedup_segwb_over_parent_f32"] >= TARGETS[name]
-    kernels = kernel_compare.compare_models(parent.xml, "f32", fixed.project.optimized_xml,
+    kernels = performance_comparison.compare_models(parent.xml, "f32", fixed.project.optimized_xml,
                                             "f32" if fps["int8_segwb_f32"] > fps["int8_segwb_default"] else None,
                                             inferences=30)
     result["kernels"] = {key: kernels[key] for key in ("total_ms", "findings", "precision_distribution")}

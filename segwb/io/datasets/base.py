@@ -1,0 +1,115 @@
+"""What every dataset layout produces: an ordered list of readable images (:class:`Sample`), with annotations
+when the layout has them, and the list of what was skipped and why."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ...core.errors import DatasetError
+from ...core.storage import file_digest
+from ..images import load_image
+
+log = logging.getLogger("segwb")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image: ``name`` is its path relative to the image root, ``key`` names its output files."""
+
+    name: str
+    key: str
+    path: Path
+    annotation: Path | None = None  # VOC: the class mask
+    image_id: int | None = None  # COCO: the image's id in the annotation file
+    size: tuple[int, int] | None = None  # (height, width), when opening the dataset decoded the image
+
+
+@dataclass
+class Dataset:
+    """An ordered list of readable images, with annotations when the layout has them."""
+
+    root: Path | str
+    layout: str  # "images" | "voc" | "coco" | "embedded"
+    samples: list[Sample]
+    labels: tuple[str, ...] = ()
+    skipped: list[str] = field(default_factory=list)
+    coco: dict[str, Any] | None = None  # COCO layout: the checked instances file (see segwb.io.coco)
+    annotation_file: Path | None = None
+
+    @property
+    def annotated(self) -> bool:
+        return self.coco is not None or any(s.annotation is not None for s in self.samples)
+
+    @cached_property
+    def digest(self) -> str:
+        """Content hash of every image and annotation (with their keys), for step caching; computed once."""
+        h = hashlib.sha256()
+        for s in self.samples:
+            h.update(s.key.encode())
+            h.update(file_digest(s.path).encode())
+            h.update(file_digest(s.annotation).encode() if s.annotation else b"-")
+            h.update(str(s.image_id).encode())
+        if self.annotation_file is not None:
+            h.update(file_digest(self.annotation_file).encode())
+        return h.hexdigest()
+
+    def file(self, sample: Sample) -> str:
+        """Where ``sample`` is inside the dataset folder (POSIX), as a project records it; else its full path."""
+        try:
+            return sample.path.relative_to(self.root).as_posix()
+        except ValueError:  # the embedded photos live in their packages
+            return str(sample.path)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+def load_mask(path: Path) -> np.ndarray:
+    """A VOC class mask: palette indices (or grey values) as HxW uint8."""
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("P", "L"):
+                raise DatasetError(f"segmentation mask must be a palette or greyscale PNG, got mode {im.mode}", path)
+            return np.asarray(im, dtype=np.uint8)
+    except OSError as exc:
+        raise DatasetError(f"not a readable mask ({exc})", path) from exc
+
+
+def key(rel: Path, taken: set[str]) -> str:
+    """The output-file key of an image at ``rel``: its path without suffix, unique among ``taken``."""
+    name = rel.with_suffix("").as_posix()
+    if name in taken:  # "a.jpg" and "a.png" side by side: keep the suffix to tell them apart
+        name = rel.as_posix()
+    taken.add(name)
+    return name
+
+
+def readable(path: Path) -> tuple[int, int] | None:
+    """(height, width) if the file decodes as an image, else None."""
+    try:
+        image = load_image(path)
+    except DatasetError:
+        return None
+    return image.shape[0], image.shape[1]
+
+
+def mask_size(path: Path) -> tuple[int, int] | None:
+    try:
+        with Image.open(path) as im:
+            return im.size[1], im.size[0]
+    except OSError:
+        return None
+
+
+def warn_skipped(root: Path, items: list[str], what: str) -> None:
+    if items:
+        shown = ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+        log.warning("%s: skipped %d %s: %s", root, len(items), what, shown)

@@ -1,0 +1,48 @@
+"""Class labels: the label sets segwb knows by name, label files, and the one rule by which names are compared."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..core.errors import ModelError
+
+VOC_LABELS = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+              "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+              "train", "tvmonitor")
+VOC_VOID = 255
+COCO80 = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+          "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
+          "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
+          "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
+          "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+          "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+          "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
+          "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase",
+          "scissors", "teddy bear", "hair drier", "toothbrush")
+# Official COCO category ids of the 80 classes, in the contiguous order most models use.
+COCO80_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32,
+              33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
+              60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90)
+
+
+def normalise(name: str) -> str:
+    """A label name as compared with another: lower case, letters and digits only ("Potted Plant" = "pottedplant")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def read_labels(path: Path) -> list[str]:
+    """One label per line; the line number minus one is the class id."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ModelError(f"cannot read labels ({exc.strerror})", path) from exc
+    labels = [line.strip() for line in lines]
+    while labels and not labels[-1]:
+        labels.pop()
+    return labels
+
+
+def is_coco80(labels: tuple[str, ...]) -> bool:
+    """True when ``labels`` are COCO's 80 classes in their usual contiguous order."""
+    return tuple(normalise(n) for n in labels) == tuple(normalise(n) for n in COCO80)

@@ -1,0 +1,80 @@
+"""What a model's graph says about itself: its image input (layout, size, raw u8 pixels), its outputs, and
+reshaping the input to a fixed batch-1 size. Task-specific readings of the outputs live in each task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openvino as ov
+
+from ..core.errors import ModelError, first_line
+
+
+def image_input(model: ov.Model, path: Path) -> ov.Output:
+    """The model's single image input; anything else is a clear error."""
+    inputs = model.inputs
+    if not inputs:
+        raise ModelError("the model has no inputs", path)
+    if len(inputs) > 1:
+        names = ", ".join(i.get_any_name() for i in inputs)
+        raise ModelError(f"the model has {len(inputs)} inputs ({names}); segwb feeds exactly one image input", path)
+    inp = inputs[0]
+    if inp.get_partial_shape().rank.is_dynamic or inp.get_partial_shape().rank.get_length() != 4:
+        raise ModelError(f"input '{inp.get_any_name()}' has shape {inp.get_partial_shape()}, not an image (N,C,H,W or N,H,W,C)", path)
+    return inp
+
+
+def input_fields(model: ov.Model, path: Path) -> dict[str, Any]:
+    """Card fields that the image input determines: layout, input size, raw u8 scaling."""
+    inp = image_input(model, path)
+    dims = [d.get_length() if d.is_static else None for d in inp.get_partial_shape()]
+    found: dict[str, Any] = {}
+    channels_first, channels_last = dims[1] in (1, 3), dims[3] in (1, 3)
+    if channels_first != channels_last:
+        found["layout"] = "NCHW" if channels_first else "NHWC"
+    if not channels_first and not channels_last:
+        raise ModelError(f"input '{inp.get_any_name()}' has shape {inp.get_partial_shape()}: no colour channel of size 1 or 3", path)
+    layout = found.get("layout")
+    if layout:
+        h, w = (dims[2], dims[3]) if layout == "NCHW" else (dims[1], dims[2])
+        if h is not None and w is not None:
+            found["input_size"] = [h, w]
+    if inp.get_element_type() == ov.Type.u8:
+        found.update(mean=0, scale=1)
+    return found
+
+
+def dims(output: ov.Output) -> list[int]:
+    """An output's shape with -1 for dynamic dimensions."""
+    return [d.get_length() if d.is_static else -1 for d in output.get_partial_shape()]
+
+
+def select_output(model: ov.Model, name: str | None, path: Path) -> ov.Output:
+    """The output an adapter reads: the only one, or the one the card names."""
+    outputs = model.outputs
+    if name:
+        for out in outputs:
+            if name in out.get_names():
+                return out
+        names = ", ".join(o.get_any_name() for o in outputs)
+        raise ModelError(f"model card names output '{name}', but the model's outputs are {names}", path)
+    if len(outputs) != 1:
+        names = ", ".join(o.get_any_name() for o in outputs)
+        raise ModelError(f"the model has {len(outputs)} outputs ({names}): name the one to use in the model card field 'output'", path)
+    return outputs[0]
+
+
+def reshape_input(model: ov.Model, layout: str, input_size: Any, path: Path) -> None:
+    """Give the image input the static batch-1 shape of ``input_size`` [height, width] in ``layout``."""
+    inp = image_input(model, path)
+    h, w = input_size
+    channels = [d for i, d in enumerate(inp.get_partial_shape()) if i == (1 if layout == "NCHW" else 3)][0]
+    c = channels.get_length() if channels.is_static else 3
+    target = [1, c, h, w] if layout == "NCHW" else [1, h, w, c]
+    if inp.get_partial_shape().is_static and list(inp.get_shape()) == target:
+        return
+    try:
+        model.reshape({inp: ov.PartialShape(target)})
+    except Exception as exc:
+        raise ModelError(f"cannot reshape input '{inp.get_any_name()}' to {target} ({first_line(exc)})", path) from exc

@@ -1,0 +1,115 @@
+"""``report.json`` and the step records, as typed records: the one description of what a report holds.
+
+Paths inside the project (the models) are relative to the project folder; the dataset's path is where the user's
+dataset was (see :meth:`segwb.core.project.Project.dataset_root`). Reports written by earlier versions hold absolute
+model paths; readers take the models from the project folder (:meth:`segwb.core.project.Project.model_xml`). The per-task parts (``comparison``, ``ground_truth``) are described by
+the task's tables (:attr:`segwb.tasks.base.Task.tables`) and in ``docs/report-schema.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class LatencyMs(TypedDict):
+    median: float
+    average: float
+    min: float
+    max: float
+
+
+class RunRecord(TypedDict, total=False):
+    """One benchmarked configuration (the faster of its rounds)."""
+
+    fps: float
+    latency_ms: LatencyMs
+    iterations: int
+    seconds: float
+    precision_requested: str | None  # None: the plugin's default
+    properties: dict[str, str]  # read back from the compiled model
+    inference_precision: str
+    rounds_fps: list[float]
+
+
+class PerformanceRecord(TypedDict):
+    """The benchmark step's result: parent pinned to f32 (and at its default precision), INT8 under both hints."""
+
+    parent: RunRecord
+    parent_default: RunRecord | None
+    optimized: RunRecord  # the faster INT8 configuration
+    optimized_runs: dict[str, RunRecord]  # "default", "f32"
+    optimized_precision: str  # the hint of ``optimized``: "default" or "f32"
+    speedup: float  # optimized.fps / parent.fps
+    device: str
+    openvino_version: str
+    seconds_per_run: float
+    rounds: int
+    input_shape: list[int]
+
+
+class QuantizeRecord(TypedDict):
+    """The quantize step's result."""
+
+    subset_size: int
+    seconds: float
+    size_before: int
+    size_after: int
+    settings: dict[str, Any]
+    graph_fixes: list[dict[str, Any]]
+    accuracy_aware: dict[str, Any] | None
+    digest: str
+
+
+class DatasetRecord(TypedDict):
+    path: str
+    layout: str  # "images", "voc", "coco" or "embedded"
+    images: int
+    annotated: bool
+    skipped: list[str]
+
+
+class ModelRecord(TypedDict):
+    path: str  # relative to the project folder
+    digest: str
+    size_bytes: int
+
+
+class ParentRecord(ModelRecord):
+    card: dict[str, Any]
+
+
+class OptimizedRecord(ModelRecord):
+    method: str
+    preset: str
+    subset_size: int
+    seconds: float
+    settings: dict[str, Any]
+    graph_fixes: list[dict[str, Any]]
+    accuracy_aware: dict[str, Any] | None
+
+
+class ReportSeconds(TypedDict):
+    predict_parent: float
+    predict_optimized: float
+    compare: float
+    total: float
+    target: float  # 1.25 x images / FPS of the slower model + 3 s
+
+
+class Report(TypedDict, total=False):
+    """``report.json``."""
+
+    segwb_version: str
+    task: str
+    model_choice: str
+    dataset: DatasetRecord
+    parent: ParentRecord
+    optimized: OptimizedRecord
+    performance: PerformanceRecord
+    comparison: dict[str, Any]  # the task's: rows per mode ("basic", "advanced") and dataset-level totals
+    ground_truth: dict[str, Any] | None
+    report_seconds: ReportSeconds
+    predictions: dict[str, str]  # instance tasks: the COCO results files
+    steps_cached: dict[str, bool]
+    wall_seconds: float
+

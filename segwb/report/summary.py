@@ -1,0 +1,56 @@
+"""The result of a run in a few lines, the same everywhere: the CLI prints them, the dashboard and ``report.html``
+show them, ``description.txt`` carries them and the Default-vs-AccuracyAware table sets two side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..optimize.accuracy_aware import default_method_ignores, missed_drop_reason
+from ..tasks import get as get_task
+from ..tasks.base import Fact, value
+
+__all__ = ["Fact", "summary", "performance_facts", "optimization_facts", "accuracy_aware_facts"]
+
+
+def performance_facts(performance: dict[str, Any]) -> list[Fact]:
+    """Parent f32 and INT8 throughput, and the speedup."""
+    return [Fact("Parent throughput (f32, the baseline)", f"{performance['parent']['fps']:.1f} FPS"),
+            Fact("INT8 throughput", f"{performance['optimized']['fps']:.1f} FPS "
+                                    f"({performance['optimized_precision']} precision hint)"),
+            Fact("Speedup over parent f32", f"{performance['speedup']:.2f}x")]
+
+
+def optimization_facts(optimized: dict[str, Any]) -> list[Fact]:
+    """How the INT8 model was made."""
+    method = str(optimized.get("method", "Default")).split(" (")[0]
+    return [Fact("Quantization", f"{method} method, {optimized.get('preset', '?')} preset, "
+                                 f"{optimized.get('subset_size', '?')} calibration images, "
+                                 f"{value(optimized.get('seconds'), 0)} s")]
+
+
+def accuracy_aware_facts(aa: dict[str, Any] | None) -> list[Fact]:
+    """What the AccuracyAware method reached, and what to do next when it missed."""
+    if not aa:
+        return []
+    unit = "points" if aa["drop_type"] == "absolute" else "%"
+    found = [Fact(f"AccuracyAware {aa['metric']} against the {aa['reference']}",
+                  f"parent {value(aa['parent_metric'], 2)}, fully quantized {value(aa['default_int8_metric'], 2)}, "
+                  f"result {value(aa['final_metric'], 2)} (drop {value(aa['drop'], 2)}, at most {aa['max_drop']:g} {unit}: "
+                  f"{'within' if aa['within_drop'] else 'NOT within'})"),
+             Fact("Layers reverted to floating point",
+                  f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized operations")]
+    if not aa["within_drop"]:
+        found.append(Fact("Why the drop was missed", missed_drop_reason(aa)))
+    if flags := default_method_ignores(aa):
+        found.append(Fact("The same layers in floating point with the Default method", flags))
+    return found
+
+
+def summary(report: dict[str, Any]) -> list[Fact]:
+    """The run's result: the model, the speed, how it was optimized, and the task's accuracy facts."""
+    dataset = report["dataset"]
+    facts = [Fact("Model", report.get("model_choice", "").removeprefix("model: ")),
+             Fact("Dataset", f"{dataset['path']} ({dataset['layout']}, {dataset['images']} images)"),
+             *performance_facts(report["performance"]), *optimization_facts(report["optimized"]),
+             *accuracy_aware_facts(report["optimized"].get("accuracy_aware"))]
+    return facts + get_task(report["task"]).facts(report["comparison"], report.get("ground_truth"))

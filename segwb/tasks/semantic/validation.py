@@ -1,0 +1,91 @@
+"""AccuracyAware metrics of semantic models, in points (0–100): mean IoU against VOC masks, or the mean Optimized
+Model Average Result against the parent's class maps when the dataset has no usable masks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ...io.datasets import Dataset, load_mask
+from ...io.model_card import ModelCard
+from ..base import MIN_VALIDATION_IMAGES
+from .metrics import compare_maps, confusion_matrix, label_lut, mean_iou
+
+log = logging.getLogger("segwb")
+
+
+@dataclass
+class SemanticTruth:
+    """Mean IoU against VOC masks (void ignored), dataset classes mapped to the model's by name."""
+
+    masks: list[np.ndarray]
+    classes: int
+    name: str = "mean IoU"
+    reference: str = "ground truth"
+
+    def image(self, index: int, prediction: np.ndarray) -> tuple[np.ndarray, float]:
+        cm = confusion_matrix(self.masks[index], prediction, self.classes)
+        value = mean_iou(cm)[0]
+        return cm, 1.0 if value is None else value  # no valid pixel: nothing to get wrong
+
+    def combine(self, indices: list[int], stats: list[np.ndarray]) -> float:
+        value = mean_iou(np.sum(stats, axis=0))[0] if stats else None
+        return 100.0 * (value or 0.0)
+
+
+@dataclass
+class SemanticAgreement:
+    """Mean Optimized Model Average Result with the parent's class maps as the reference."""
+
+    parent: list[np.ndarray]
+    classes: int
+    name: str = "mean Optimized Model Average Result"
+    reference: str = "parent model"
+
+    def image(self, index: int, prediction: np.ndarray) -> tuple[float, float]:
+        average = compare_maps(self.parent[index], prediction, self.classes).average
+        value = 1.0 if average is None else average
+        return value, value
+
+    def combine(self, indices: list[int], stats: list[float]) -> float:
+        return 100.0 * float(np.mean(stats)) if stats else 0.0
+
+
+def model_labels(card: ModelCard, classes: int) -> tuple[str, ...]:
+    return card.labels or tuple(f"class {i}" for i in range(classes))
+
+
+def semantic_truth_problem(dataset: Dataset, card: ModelCard, classes: int) -> str | None:
+    """Why mean IoU against the dataset's masks cannot be computed (None: it can); reads no mask."""
+    annotated = [s for s in dataset.samples if s.annotation]
+    if not dataset.labels or not annotated:
+        return f"{dataset.root}: no class masks (Pascal VOC layout: JPEGImages/ and SegmentationClass/)"
+    if len(annotated) < len(dataset.samples):
+        return (f"{dataset.root}: only {len(annotated)} of {len(dataset.samples)} images have a class mask, "
+                "too few to rank layers on")
+    _, unmapped = label_lut(dataset.labels, model_labels(card, classes))
+    if not [n for n in dataset.labels if n not in unmapped and n.lower() != "background"]:
+        return f"{dataset.root}: none of its classes ({', '.join(dataset.labels[:5])}, ...) is a class of the model"
+    return None
+
+
+def semantic_truth(dataset: Dataset, card: ModelCard, classes: int) -> SemanticTruth | str:
+    """The ground-truth metric, or why it cannot be computed."""
+    if problem := semantic_truth_problem(dataset, card, classes):
+        return problem
+    lut, _ = label_lut(dataset.labels, model_labels(card, classes))
+    return SemanticTruth([lut[load_mask(s.annotation)] for s in dataset.samples if s.annotation], classes)
+
+
+def annotated_part(dataset: Dataset, card: ModelCard, classes: int) -> Dataset:
+    """A VOC set with some masks missing: its annotated images, when they are enough to rank on and their classes
+    are the model's (else all of it, and the metric falls back to agreement or refuses, as for an unannotated set)."""
+    annotated = replace(dataset, samples=[s for s in dataset.samples if s.annotation])
+    if not dataset.labels or len(annotated.samples) == len(dataset.samples) \
+            or len(annotated.samples) < MIN_VALIDATION_IMAGES or semantic_truth_problem(annotated, card, classes):
+        return dataset
+    log.warning("AccuracyAware: ground truth on the %d of %d images of %s that have a class mask",
+                len(annotated.samples), len(dataset.samples), dataset.root)
+    return annotated

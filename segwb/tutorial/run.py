@@ -1,0 +1,66 @@
+"""A tutorial end to end, for any task: import → quantize → benchmark → predict → compare → report.
+
+Each step is cached in the project folder, so a re-run reuses what is unchanged and an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..core.host_threads import single_threaded_host
+from ..core.storage import write_json
+from ..inference.feed import InputFeed
+from ..report.html import write_report_html
+from ..tasks import get as get_task
+from ..tasks import images as image_table
+from ..tasks.base import Progress
+from .options import UNTIL, TutorialOptions
+from .steps import optimized_precision, report_seconds, report_sections, shared_steps, step_predict
+
+
+def run(options: TutorialOptions, progress: Progress | None = None, cancel: threading.Event | None = None,
+        until: str = "report") -> Path:
+    """Run the steps up to ``until`` ("quantize", "benchmark" or "report"), reusing cached ones.
+
+    Returns ``report.json`` (after writing it and ``report.html``), or the last step's record.
+    """
+    if until not in UNTIL:
+        raise ValueError(f"until must be one of {', '.join(UNTIL)}, got {until!r}")
+    start = time.perf_counter()
+    task = get_task(options.task)
+    shared = shared_steps(options, cancel, until)
+    if shared.stop is not None:
+        return shared.stop
+    project, dataset, parent = shared.project, shared.dataset, shared.parent
+    quantized, performance = shared.quantized, shared.performance
+    assert performance is not None
+    job = task.report_job(project, dataset, parent.card, options.limits)
+    image_table.write(project, job.images)
+    feed = InputFeed(job.image_paths(), parent.card)
+    with single_threaded_host():  # post-processing runs beside inference or in our own pools
+        predicted = {
+            "parent": step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, progress, cancel),
+            "optimized": step_predict(job, "optimized", project.optimized_xml, quantized["digest"],
+                                      optimized_precision(performance), feed, progress, cancel),
+        }
+        compared = job.compare(predicted)
+    report = {
+        "segwb_version": __version__,
+        "task": task.name,
+        **report_sections(project, parent, dataset, options, quantized, performance),
+        "comparison": {**compared["comparison"],
+                       "parent_precision": "f32", "optimized_precision": performance["optimized_precision"]},
+        "ground_truth": compared["ground_truth"],
+        "report_seconds": report_seconds(predicted, compared, len(job.images), performance),
+        **job.report_extras(),
+        "steps_cached": {"import": parent.cached, "quantize": quantized["cached"], "benchmark": performance["cached"],
+                         "predict_parent": predicted["parent"]["cached"],
+                         "predict_optimized": predicted["optimized"]["cached"], "compare": compared["cached"]},
+        "wall_seconds": time.perf_counter() - start,
+    }
+    write_json(project.report_json, report)
+    write_report_html(report, project.report_html)
+    return project.report_json

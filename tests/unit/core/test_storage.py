@@ -1,0 +1,44 @@
+"""segwb.core.storage: atomic writes keep the old content on failure; JSON round trips, NaN refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from segwb.core.storage import atomic_path, read_json, write_json, write_text
+
+
+def test_atomic_path_keeps_old_content_when_block_raises(tmp_path: Path) -> None:
+    """A failing write leaves the previous file untouched and no .tmp file behind."""
+    dest = tmp_path / "result.json"
+    dest.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(dest) as tmp:
+            tmp.write_text("half-written")
+            raise RuntimeError("crash mid-write")
+    assert dest.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+
+
+def test_atomic_path_replaces_on_success(tmp_path: Path) -> None:
+    """On success the new content replaces the old, parents are created, and no temp file remains."""
+    dest = tmp_path / "a" / "b.txt"
+    write_text(dest, "one")
+    write_text(dest, "two")
+    assert dest.read_text() == "two"
+    assert [p.name for p in dest.parent.iterdir()] == ["b.txt"]
+
+
+def test_write_json_round_trip(tmp_path: Path) -> None:
+    """write_json / read_json keep nested dicts, lists, None, floats and unicode."""
+    obj = {"name": "café", "iou": [0.5, 2 / 3], "nested": {"none": None, "n": 3}, "ok": True}
+    path = write_json(tmp_path / "x.json", obj)
+    assert read_json(path) == obj
+
+
+def test_write_json_refuses_nan(tmp_path: Path) -> None:
+    """NaN is not JSON: refused rather than written as an invalid token, and nothing is left behind."""
+    with pytest.raises(ValueError):
+        write_json(tmp_path / "x.json", {"iou": float("nan")})
+    assert list(tmp_path.iterdir()) == []
