@@ -18,14 +18,15 @@ setup: $(STAMP)
 fetch: setup
 	$(VENV)/bin/segwb fetch
 
-# The Voila dashboard on 127.0.0.1 (voila.json: lab template, no tracebacks, file allow-list); Ctrl-C stops it.
+# The Voila dashboard on 127.0.0.1 (voila.json: the segwb template, i.e. Voila's lab page without its CDN links; no
+# tracebacks; a file allow-list). widgets.serve starts Voila with that template findable; Ctrl-C stops it.
 app: setup
 	$(VENV)/bin/segwb fetch || echo "app: the default model could not be fetched now; the dashboard shows the zoo's status and why"
 	$(MAKE) --no-print-directory dashboard
 
 dashboard: setup
 	@echo "segwb dashboard: http://127.0.0.1:$(APP_PORT)/  (Ctrl-C to stop)"
-	$(VENV)/bin/voila notebooks/dashboard.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
+	$(PY) -m widgets.serve notebooks/dashboard.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
 
 # The architecture first (layers, no cycles: pyproject.toml's import-linter contracts), then every test.
 test: setup

@@ -1,17 +1,19 @@
-"""Small pieces shared by the widgets: the page style, message and error panels, taking an upload."""
+"""Small pieces shared by the widgets: the page style, message and error panels, taking an upload, opening a
+project folder."""
 
 from __future__ import annotations
 
 import html
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
-from segwb.errors import SegwbError
-from segwb.models import first_line
-from segwb.uploads import check_sizes, upload_limit
+from segwb.core.errors import SegwbError, first_line
+from segwb.core.project import Project
+from segwb.io.uploads import check_sizes, upload_limit
 
 STYLE = """
 <style>
@@ -28,6 +30,10 @@ STYLE = """
 .segwb-cell.num{text-align:right;font-variant-numeric:tabular-nums}
 .segwb-cell.sel{background:#fff3c4}
 .segwb-state-done{color:#0b6e2e}.segwb-state-cancelled{color:#a60}.segwb-state-failed{color:#b00}
+.segwb-report-summary table.facts th,.segwb-report-summary table.facts td{padding:2px 10px;border-bottom:1px solid #eee;
+  text-align:left;font-size:.92em;vertical-align:top}
+.segwb-report-summary table.facts th{font-weight:500;white-space:nowrap}
+.segwb-reproduce{white-space:pre-wrap;word-break:break-all;font-family:var(--jp-code-font-family,monospace)}
 .segwb-swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #333;margin:0 .3em 0 .8em;vertical-align:middle}
 </style>
 """
@@ -39,6 +45,7 @@ def style() -> w.HTML:
 
 
 def escape(text: object) -> str:
+    """``text`` as HTML text (quotes too, so it can go into an attribute)."""
     return html.escape(str(text))
 
 
@@ -63,10 +70,12 @@ def input_error_html(message: str) -> str:
 
 
 def ok_html(message: str) -> str:
+    """A success message."""
     return f'<span class="segwb-ok">{escape(message)}</span>'
 
 
 def note_html(message: str) -> str:
+    """A quiet explanatory line."""
     return f'<span class="segwb-note">{escape(message)}</span>'
 
 
@@ -85,3 +94,9 @@ def take_upload(upload: w.FileUpload, message: w.HTML, handle: Callable[[list[di
         message.value = input_error_html(one_line(exc))
     finally:
         upload.value = ()
+
+
+def existing_project(folder: Path | None) -> Project | None:
+    """``folder`` as a :class:`Project` when it exists, else None: ``Project()`` creates its folder, and merely
+    looking at the form's project must not."""
+    return Project(folder) if folder is not None and folder.is_dir() else None

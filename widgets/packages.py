@@ -11,13 +11,14 @@ from typing import Any
 
 import ipywidgets as w
 
-from segwb.deploy import build_package
-from segwb.errors import SegwbError
-from segwb.project_archive import export_project, import_project
-from segwb.uploads import safe_name
+from segwb.core.errors import SegwbError
+from segwb.io.uploads import safe_name
+from segwb.ship.archive_export import export_project
+from segwb.ship.archive_import import import_project
+from segwb.ship.deploy import build_package
 
 from .common import escape, input_error_html, note_html, take_upload
-from .runner import Task, TaskRunner
+from .runner import Job, JobRunner
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
@@ -37,7 +38,8 @@ def import_destination(imported_root: Path, archive: Path) -> Path:
 
 
 def download_link(path: Path, root: Path) -> str:
-    """A link Voila serves (its files handler, relative to ``root``, the folder it was started in), and the path.
+    """A link Voila serves (its files handler, relative to ``root``, the folder it serves files from: the working
+    directory it was started in), and the path.
 
     voila.json allows only ``deploy/*.zip`` and ``export/*.tar.gz`` besides pictures; a file outside ``root``
     cannot be served, so the path is the fallback.
@@ -52,10 +54,16 @@ def download_link(path: Path, root: Path) -> str:
 
 
 class PackageView:
-    """Buttons for ``segwb deploy`` and ``segwb export`` on the current project."""
+    """Buttons for ``segwb deploy`` and ``segwb export`` on the current project, and importing an archive.
 
-    def __init__(self, runner: TaskRunner, root: Path, projects: Path, on_import: Callable[[Path], None]) -> None:
-        self.runner, self.root, self.project = runner, root, None
+    ``served`` is the folder Voila serves files from (download links are relative to it), ``projects`` the
+    dashboard's projects root (imports and uploaded archives go under it).
+    """
+
+    def __init__(self, runner: JobRunner, served: Path, projects: Path, on_import: Callable[[Path], None]) -> None:
+        self.runner, self.served = runner, served
+        self.project: Path | None = None
+        self.shown: Path | None = None  # the project whose link the result line shows
         self.projects, self.on_import = projects, on_import
         self.deploy_button = w.Button(description="Create deployment package", layout=w.Layout(width="240px"))
         self.export_button = w.Button(description="Export project (.tar.gz)", layout=w.Layout(width="240px"))
@@ -89,15 +97,22 @@ class PackageView:
         self.set_project(None)
 
     def set_project(self, project: Path | None, has_report: bool = False) -> None:
-        """Both need a finished report (the package runs at the precision it measured)."""
+        """Both need a finished report (the package runs at the precision it measured).
+
+        The line under the buttons follows the project, not the runner: results are shown while the job that made
+        them is still ending, and a line decided by "busy" then kept the old text after the report existed.
+        """
         self.project = project if has_report else None
         self.set_busy(self.runner.busy)
         if self.project is None:
             self.result.value = note_html("Create the accuracy report first.")
-        elif not self.runner.busy:
-            self.result.value = ""
+            self.shown = None
+        elif self.shown != self.project:
+            self.result.value = note_html("The accuracy report is ready: create the deployment package or export the project.")
+            self.shown = None
 
     def set_busy(self, busy: bool) -> None:
+        """Disable the buttons while a job runs (and deploy/export without a report)."""
         for button in (self.deploy_button, self.export_button):
             button.disabled = busy or self.project is None
         self.import_button.disabled = self.archive_upload.disabled = busy
@@ -112,7 +127,7 @@ class PackageView:
         source = upload or Path(text).expanduser()
         dest = import_destination(self.projects / "imported", source)
 
-        def work(task: Task) -> Path:
+        def work(job: Job) -> Path:
             try:
                 return import_project(source, dest)
             finally:
@@ -147,8 +162,11 @@ class PackageView:
         if project is None:
             return
 
-        def work(task: Task) -> Path:
+        def work(job: Job) -> Path:
             return make(project)
 
-        self.runner.start(name, work, on_done=lambda path: setattr(self.result, "value", download_link(path, self.root)),
-                          cancellable=False)
+        def done(path: Path) -> None:
+            self.result.value = download_link(path, self.served)
+            self.shown = project
+
+        self.runner.start(name, work, on_done=done, cancellable=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,23 +9,21 @@ from typing import Any
 
 import ipywidgets as w
 
-from segwb import zoo
-from segwb.errors import SegwbError
-from segwb.modelcard import COLOR_ORDERS, LAYOUTS, RESIZE_MODES, gather_fields, read_labels
-from segwb.uploads import (UploadError, extract_dataset_zip, save_image_uploads, save_model_upload, summarize_dataset,
-                           upload_limit)
-from segwb.zoo_status import zoo_status
+from segwb import tasks
+from segwb.core.errors import SegwbError
+from segwb.io.labels import read_labels
+from segwb.io.model_card import COLOR_ORDERS, LAYOUTS, RESIZE_MODES, gather_fields
+from segwb.io.uploads import (UploadError, extract_dataset_zip, save_image_uploads, save_model_upload,
+                              summarize_dataset, upload_limit)
+from segwb.tasks.model_import import describe
+from segwb.zoo.catalog import ENTRIES
+from segwb.zoo.status import zoo_status
 
 from .common import error_html, escape, input_error_html, note_html, ok_html, one_line, take_upload
 
 MODEL_SOURCES = [("Tutorial default", "default"), ("Zoo model", "zoo"), ("My model file", "file")]
 DATASET_SOURCES = [("Embedded sample photos", "embedded"), ("Folder on this machine", "folder"), ("Upload", "upload")]
 STATE_COLOURS = {"cached": "#0b6e2e", "downloadable": "#1f5fa8", "unavailable": "#b00"}
-
-
-def instance_available() -> bool:
-    """True once segwb ships the instance tutorial."""
-    return importlib.util.find_spec("segwb.instance_tutorial") is not None
 
 
 def _in_background(fn: Callable[[], None]) -> None:
@@ -50,18 +47,16 @@ class ModelDataPicker:
     def __init__(self, uploads_root: Path, fetch: Callable[[str], None] | None = None) -> None:
         self.uploads_root = uploads_root
         self.fetch_callback = fetch
-        tasks = [("Semantic segmentation", "semantic")]
-        if instance_available():
-            tasks.append(("Instance segmentation", "instance"))
-        self.task = w.ToggleButtons(options=tasks, value="semantic", description="Task")
-        self.task_note = w.HTML("" if instance_available() else note_html(
-            "Instance segmentation appears here once segwb.instance_tutorial is installed."))
+        # One button per registered task; ToggleButtons are 70 px wide by default, which cut "Semantic segmenta…"
+        self.task = w.ToggleButtons(options=[(t.title, t.name) for t in tasks.REGISTRY.values()],
+                                    value=tasks.names()[0], description="Task", style={"button_width": "auto"})
+        self.task.add_class("segwb-task")
         # zoo
         self.zoo_table = w.HTML("")
         self.zoo_table.add_class("segwb-zoo")
         self.check_button = w.Button(description="Check availability", icon="wifi",
                                      tooltip="Ask each source whether it can be reached (3 s at most)")
-        self.fetch_choice = w.Dropdown(options=list(zoo.ENTRIES), description="Zoo model", layout=w.Layout(width="420px"))
+        self.fetch_choice = w.Dropdown(options=list(ENTRIES), description="Zoo model", layout=w.Layout(width="420px"))
         self.fetch_button = w.Button(description="Fetch", icon="download", tooltip="Download (or copy from the mirror) into the cache")
         self.check_button.on_click(lambda _: self.refresh_zoo(check_network=True))
         self.fetch_button.on_click(lambda _: self.fetch_callback and self.fetch_callback(self.fetch_choice.value))
@@ -94,7 +89,7 @@ class ModelDataPicker:
                                                  "from the card file):")),
                                 w.GridBox(list(self.card_fields.values()), layout=w.Layout(grid_template_columns="repeat(2, 340px)")),
                                 self.check_model_button, self.card_view])
-        self.zoo_model = w.Dropdown(options=list(zoo.ENTRIES), description="Zoo model", layout=w.Layout(width="420px"))
+        self.zoo_model = w.Dropdown(options=self._zoo_models(), description="Zoo model", layout=w.Layout(width="420px"))
         # dataset
         self.dataset_source = w.RadioButtons(options=DATASET_SOURCES, value="embedded", description="Dataset")
         self.dataset_path = w.Text(placeholder="/path/to/images | VOC root | COCO root", description="Folder",
@@ -110,10 +105,10 @@ class ModelDataPicker:
         self.dataset_message.add_class("segwb-dataset-message")
         self.model_source.observe(lambda _: self._layout(), "value")
         self.dataset_source.observe(lambda _: self._layout(), "value")
-        self.task.observe(lambda _: self._layout(), "value")
+        self.task.observe(lambda _: self._task_changed(), "value")
         self.default_note = w.HTML("")
         self.widget = w.VBox([
-            w.HBox([self.task, self.task_note]),
+            self.task,
             w.HTML("<h3>Model zoo</h3>"), self.zoo_table, w.HBox([self.check_button, self.fetch_choice, self.fetch_button]),
             w.HTML("<h3>Model</h3>"), self.model_source, self.default_note, self.zoo_model, self.file_box, self.model_message,
             w.HTML("<h3>Dataset</h3>"), self.dataset_source, w.HBox([self.dataset_path, self.check_dataset_button]),
@@ -238,8 +233,6 @@ class ModelDataPicker:
         self.model_message.value = note_html(f"Reading {path}…")
 
         def work() -> None:
-            from segwb.models import describe
-
             try:
                 _, card = describe(path, card_path, {**overrides, "task": self.task.value})
                 given = gather_fields(Path(path), Path(card_path) if card_path else None, overrides)
@@ -305,11 +298,17 @@ class ModelDataPicker:
         folder = self.dataset_source.value == "folder"
         self.dataset_path.layout.display = self.check_dataset_button.layout.display = None if folder else "none"
         self.dataset_upload.layout.display = None if self.dataset_source.value == "upload" else "none"
-        if self.task.value == "semantic":
-            self.default_note.value = note_html(f"Tutorial default: {zoo.DEFAULT_SEMANTIC[0]} when it can be fetched, "
-                                                f"else {zoo.DEFAULT_SEMANTIC[1]} (the run says which and why).")
-        else:
-            self.default_note.value = note_html(f"Tutorial default: {zoo.DEFAULT_INSTANCE}.")
+        first, *fallbacks = tasks.get(self.task.value).zoo_defaults
+        self.default_note.value = note_html(f"Tutorial default: {first}" + (
+            f" when it can be fetched, else {', else '.join(fallbacks)} (the run says which and why)." if fallbacks else "."))
+
+    def _zoo_models(self) -> list[str]:
+        """The zoo models of the chosen task (a model of another task would fail its import)."""
+        return [name for name, entry in ENTRIES.items() if entry.task == self.task.value]
+
+    def _task_changed(self) -> None:
+        self.zoo_model.options = self._zoo_models()
+        self._layout()
 
 
 def _short(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Run one long step at a time in a background thread: progress per image, elapsed time, Cancel, error panel.
+"""Run one long job at a time in a background thread: progress per image, elapsed time, Cancel, error panel.
 
 The kernel's main thread stays free, so the page keeps answering while NNCF or a benchmark runs. segwb
 writes every file atomically and records a step only when it finished, so Cancel leaves nothing half-written.
@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from segwb.errors import Cancelled
+from segwb.core.errors import Cancelled
 
 from .common import error_html, escape
 
@@ -23,8 +23,8 @@ log = logging.getLogger("segwb")
 
 
 @dataclass
-class Task:
-    """What a step function receives: a progress callback (images done, total) and the cancel event."""
+class Job:
+    """What a job's work function receives: a progress callback (images done, total) and the cancel event."""
 
     progress: Callable[[int, int], None]
     cancel: threading.Event
@@ -33,7 +33,7 @@ class Task:
 class _PhaseHandler(logging.Handler):
     """Shows segwb's own log lines ("quantizing with NNCF…", "benchmark parent…") as the current phase."""
 
-    def __init__(self, runner: TaskRunner) -> None:
+    def __init__(self, runner: JobRunner) -> None:
         super().__init__(logging.INFO)
         self.runner = runner
 
@@ -41,8 +41,8 @@ class _PhaseHandler(logging.Handler):
         self.runner._set_phase(record.getMessage())
 
 
-class TaskRunner:
-    """One step at a time; ``state`` is idle, running, done, cancelled or failed."""
+class JobRunner:
+    """One job at a time; ``state`` is idle, running, done, cancelled or failed."""
 
     def __init__(self, estimate: Callable[[str], float | None] | None = None, tick: float = 0.5) -> None:
         self.estimate = estimate or (lambda phase: None)  # expected seconds of an opaque phase, for its bar
@@ -53,8 +53,10 @@ class TaskRunner:
         self.elapsed = w.Label("")
         self.status = w.HTML(self._status_html("idle", "Ready."))
         self.phase = w.HTML("")
-        self.cancel_button = w.Button(description="Cancel", icon="stop", button_style="warning", disabled=True,
-                                      tooltip="Stop the running step; finished steps are kept")
+        # Neutral and disabled until a cancellable job runs: an orange Cancel with nothing to cancel reads as active.
+        self.cancel_button = w.Button(description="Cancel", icon="stop", button_style="", disabled=True,
+                                      tooltip="Stop the running job; finished steps are kept")
+        self.cancel_button.add_class("segwb-cancel")
         self.error = w.HTML("")
         self.cancel_button.on_click(lambda _: self.cancel())
         self.widget = w.VBox([w.HBox([self.status, self.elapsed]),
@@ -74,18 +76,19 @@ class TaskRunner:
 
     @property
     def busy(self) -> bool:
+        """True while a job runs."""
         return self.state == "running"
 
     def on_busy(self, listener: Callable[[bool], None]) -> None:
-        """Call ``listener(busy)`` when a step starts and ends (to disable the run buttons meanwhile)."""
+        """Call ``listener(busy)`` when a job starts and once it has ended (to disable the run buttons meanwhile)."""
         self._listeners.append(listener)
 
-    def start(self, label: str, work: Callable[[Task], Any], on_done: Callable[[Any], None] | None = None,
+    def start(self, label: str, work: Callable[[Job], Any], on_done: Callable[[Any], None] | None = None,
               cancellable: bool = True, on_finish: Callable[[], None] | None = None) -> bool:
-        """Run ``work(task)`` in a thread; ``on_done(result)`` runs in that thread before the state says done,
+        """Run ``work(job)`` in a thread; ``on_done(result)`` runs in that thread before the state says done,
         ``on_finish()`` after any ending (done, cancelled or failed: to show what the finished steps left).
 
-        Returns False (and starts nothing) while another step is running.
+        Returns False (and starts nothing) while another job is running.
         """
         with self._lock:
             if self.busy:
@@ -96,7 +99,7 @@ class TaskRunner:
         self.result, self.exception = None, None
         self.error.value, self.phase.value, self.count.value = "", "", ""
         self.progress.value, self.progress.bar_style = 0, "info"
-        self.cancel_button.disabled = not cancellable
+        self._cancel_active(cancellable)
         self.status.value = self._status_html("running", f"{label}…")
         for listener in self._listeners:
             listener(True)
@@ -105,14 +108,14 @@ class TaskRunner:
         return True
 
     def cancel(self) -> None:
-        """Ask the running step to stop; segwb stops at the next image or calibration sample."""
+        """Ask the running job to stop; segwb stops at the next image or calibration sample."""
         if self.busy:
             self._cancel.set()
-            self.cancel_button.disabled = True
+            self._cancel_active(False)
             self.status.value = self._status_html("running", "Cancelling… (the current image or measurement finishes first)")
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the running step ends (for notebooks and tests); True if it ended."""
+        """Block until the running job ends (for notebooks and tests); True if it ended."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
@@ -120,6 +123,10 @@ class TaskRunner:
         return True
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _cancel_active(self, active: bool) -> None:
+        self.cancel_button.disabled = not active
+        self.cancel_button.button_style = "warning" if active else ""
 
     @staticmethod
     def _status_html(state: str, text: str) -> str:
@@ -152,7 +159,17 @@ class TaskRunner:
             self.progress.value = min(95, round(100 * (now - since) / expected)) if expected else 0
             self.count.value = f"{now - since:.0f} s in this phase"
 
-    def _run(self, label: str, work: Callable[[Task], Any], on_done: Callable[[Any], None] | None,
+    def _finish_lines(self, final: str) -> None:
+        """The phase and counter describe the phase that was running: once the job has ended they would read as if
+        it still were, so a finished job clears them and a stopped one says where it stopped."""
+        phase = self._phase[0]
+        self.count.value = ""
+        if final == "done" or not phase:
+            self.phase.value = ""
+        else:
+            self.phase.value = f'<span class="segwb-note">{escape(final.capitalize())} while: {escape(phase)}</span>'
+
+    def _run(self, label: str, work: Callable[[Job], Any], on_done: Callable[[Any], None] | None,
              on_finish: Callable[[], None] | None) -> None:
         start = time.monotonic()
         handler = _PhaseHandler(self)
@@ -164,22 +181,22 @@ class TaskRunner:
         ticker.start()
         final, text = "failed", ""
         try:
-            self.result = work(Task(self._progress, self._cancel))
+            self.result = work(Job(self._progress, self._cancel))
             if on_done is not None:
                 on_done(self.result)
             final, text = "done", f"Finished: {label} in {time.monotonic() - start:.1f} s."
         except Cancelled as exc:
             final, text = "cancelled", f"Cancelled: {exc}"
-        except BaseException as exc:  # shown to the user; the kernel must survive any failure of a step
+        except BaseException as exc:  # shown to the user; the kernel must survive any failure of a job
             self.exception = exc
             self.error.value = error_html(exc, label)
             final, text = "failed", f"{label} failed."
-            log.debug("step failed", exc_info=True)
+            log.debug("job failed", exc_info=True)
         finally:
             if on_finish is not None:
                 try:
                     on_finish()
-                except Exception as exc:  # showing results must not hide the step's own outcome
+                except Exception as exc:  # showing results must not hide the job's own outcome
                     self.error.value += error_html(exc, "Showing the results")
             log.removeHandler(handler)
             log.setLevel(level)
@@ -190,7 +207,8 @@ class TaskRunner:
                 self.progress.value, self.progress.bar_style = 100, "success"
             else:
                 self.progress.bar_style = "warning" if final == "cancelled" else "danger"
-            self.cancel_button.disabled = True
+            self._finish_lines(final)
+            self._cancel_active(False)
             self.status.value = self._status_html(final, text)
             for listener in self._listeners:
                 listener(False)

@@ -1,7 +1,7 @@
 """The accuracy report table: Basic/Advanced, sortable columns, numeric filters, pages, a View button per row.
 
-Cells are HTML (so their text is in the page, readable by people and browser tests); sorting and filtering are
-done by :mod:`segwb.report_table`.
+Cells are HTML (so their text is in the page, readable by people and browser tests); the columns, sorting and
+filtering are :mod:`segwb.report.table`'s, the task's own tables.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from segwb.report_table import DEFAULT_SORT, Column, Query, columns, format_value, run_query, table_rows
+from segwb import tasks
+from segwb.report.table import Column, Query, columns, default_sort, format_value, run_query, table_rows
 
 from .common import escape, input_error_html
 
@@ -24,9 +25,9 @@ class ReportTable:
     def __init__(self, on_select: Callable[[str], None] | None = None, page_size: int = 10) -> None:
         self.on_select = on_select
         self.report: dict[str, Any] | None = None
-        self.task, self.mode = "semantic", "basic"
+        self.task, self.mode = tasks.names()[0], "basic"  # until a report says which
         self.rows: list[dict[str, Any]] = []
-        self.query = Query(*DEFAULT_SORT[(self.task, self.mode)], page_size=page_size)
+        self.query = Query(*default_sort(self.task, self.mode), page_size=page_size)
         self.selected: str | None = None
         self.mode_toggle = w.ToggleButtons(options=[("Basic", "basic"), ("Advanced", "advanced")], value="basic",
                                            tooltips=["One row per image", "One row per image and class"])
@@ -66,13 +67,14 @@ class ReportTable:
 
     @property
     def columns(self) -> tuple[Column, ...]:
+        """The columns of the report's task in the current mode."""
         return columns(self.task, self.mode)
 
     def show(self, report: dict[str, Any] | None) -> None:
         """Display a report (None clears); starts in Basic mode, worst first."""
         self.report = report
         self.empty.layout.display = "none" if report else None
-        self.task = report["task"] if report else "semantic"
+        self.task = report["task"] if report else tasks.names()[0]
         self.selected = None
         if self.mode_toggle.value != "basic":
             self.mode_toggle.value = "basic"  # calls set_mode
@@ -83,7 +85,7 @@ class ReportTable:
         """Switch Basic/Advanced: new columns, default (worst-first) order, first page, filters cleared."""
         self.mode = mode
         self.rows = table_rows(self.report, mode) if self.report else []
-        key, descending = DEFAULT_SORT[(self.task, mode)]
+        key, descending = default_sort(self.task, mode)
         self.query = Query(key, descending, page_size=self.query.page_size)
         numeric = [(c.title, c.key) for c in self.columns if c.numeric]
         self.filter_column.options = numeric
@@ -118,11 +120,13 @@ class ReportTable:
         self.render()
 
     def clear_filters(self) -> None:
+        """Empty the filter boxes and show every row."""
         self.filter_min.value = self.filter_max.value = ""
         self.filter_text.value = ""  # triggers apply_filters
         self.apply_filters()
 
     def go(self, page: int) -> None:
+        """Show page ``page`` (0-based; clamped to the pages there are)."""
         self.query.page = page
         self.render()
 

@@ -291,6 +291,7 @@ class Viewer(ABC):
 
     third_title: ClassVar[str]  # the caption of the third panel
     scored: ClassVar[bool] = False  # whether a score threshold applies (instances)
+    keys_per_image: ClassVar[bool] = True  # a badge key means one thing in one image only (an instance's rank)
 
     def __init__(self, project: Project, report: dict[str, Any]) -> None:
         self.project, self.report = project, report

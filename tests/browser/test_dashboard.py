@@ -1,7 +1,7 @@
 """The Voila dashboard in a real Chromium: run the semantic tutorial, read the results, reload, bad input.
 
-Starts Voila on a free 127.0.0.1 port, drives Debian's Chromium with Playwright, fails on any error panel or
-browser console error, and saves screenshots under tests/artifacts/ (git-ignored).
+Starts Voila on a free 127.0.0.1 port, drives Debian's Chromium with Playwright, fails on any error panel, browser
+console error or request that leaves 127.0.0.1, and saves screenshots under tests/artifacts/ (git-ignored).
 
 The main server's projects live in a fresh folder under tests/artifacts/ (removed at the end): the Next steps tab
 links a file for download only when it is under the repository, the folder Voila runs from (else it shows the path).
@@ -20,10 +20,11 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from dashboard_helpers import CDN_FONT_AWESOME, CHROMIUM, CHROMIUM_ARGS, REPO, Setup, VoilaServer, small_setup
+from dashboard_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, Setup, VoilaServer, small_setup
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).is_file():
@@ -35,14 +36,20 @@ RUN_TIMEOUT_MS = 300_000
 
 
 class Browser:
-    """One page with its console errors collected."""
+    """One page with its console errors and its requests to anywhere but 127.0.0.1 collected."""
 
     def __init__(self, page) -> None:
         self.page = page
         self.errors: list[str] = []
+        self.external: list[str] = []
         page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        page.route(CDN_FONT_AWESOME, lambda route: route.fulfill(status=200, content_type="text/css", body=""))
+        page.on("request", self._request)
+
+    def _request(self, request) -> None:
+        url = urlsplit(request.url)
+        if url.scheme not in ("data", "blob", "about") and url.hostname != "127.0.0.1":
+            self.external.append(request.url)
 
     def open(self, server: VoilaServer) -> float:
         """Load the dashboard; returns the seconds until its widgets are on the page (or fails with Voila's log)."""
@@ -66,11 +73,12 @@ class Browser:
         return self.page.locator(f'.segwb-table .segwb-cell[data-col="{column}"]').all_inner_texts()
 
     def check_clean(self) -> None:
-        """No error panel on the page and nothing in the console."""
+        """No error panel on the page, nothing in the console, no request off this machine (the page works offline)."""
         panels = self.page.locator(".segwb-error")
         texts = [t for t in panels.all_inner_texts() if t.strip()]
         assert not texts, f"error panel shown: {texts}"
         assert not self.errors, self.errors
+        assert not self.external, f"requests that left 127.0.0.1: {self.external}"
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +125,12 @@ def browser(chromium) -> Iterator[Browser]:
 UPLOAD_LIMIT_MB = 40  # above a project archive of the deeplabv3 fixture, so the import upload passes
 BARS_DRAWN = """n => [...document.querySelectorAll('.segwb-performance rect.bar')]
     .filter(r => r.getBBox().height > 0).length == 2 * n"""
+# Each task button shows its whole title (the default 70 px width cut it to "Semantic segmenta…").
+TASK_LABELS_FIT = """() => [...document.querySelectorAll('.segwb-task button')]
+    .map(b => [b.innerText.trim(), b.scrollWidth <= b.clientWidth])"""
+# The buttons' icons come from the Font Awesome that Voila serves with ipywidgets, not from a CDN.
+ICON_FONT_LOADED = """async () => { await document.fonts.ready;
+    return [...document.fonts].some(f => f.family.includes('Font Awesome') && f.status == 'loaded'); }"""
 
 
 def _upload(page, selector: str, path: Path) -> None:
@@ -163,15 +177,23 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
     and download the deployment package and the project archive from Next steps."""
     page = browser.page
     browser.open(server)
+    assert page.evaluate(TASK_LABELS_FIT) == [["Semantic segmentation", True], ["Instance segmentation", True]]
+    cancel = page.locator(".segwb-cancel")
+    assert cancel.is_disabled() and "mod-warning" not in (cancel.get_attribute("class") or "")  # idle: neutral
+    assert page.evaluate(ICON_FONT_LOADED), "the buttons' icon font did not load from Voila"
     browser.shot("1-model-and-data")
     browser.tab("Optimize (INT8)")
     page.get_by_role("button", name="3. Accuracy report").click()
     page.wait_for_selector('.segwb-status[data-state="running"]', timeout=30_000)
+    assert cancel.is_enabled() and "mod-warning" in (cancel.get_attribute("class") or "")  # a cancellable job runs
     browser.shot("2-running")
     page.wait_for_selector('.segwb-status[data-state="done"], .segwb-status[data-state="failed"]', timeout=RUN_TIMEOUT_MS)
     browser.shot("3-optimize-done")
     browser.check_clean()
     assert page.locator(".segwb-quantized").inner_text().startswith("INT8 model ready")
+    page.wait_for_function("() => !document.querySelector('.segwb-runner').innerText.includes('predicting')",
+                           timeout=10_000)  # the phase line of a finished job is cleared
+    assert cancel.is_disabled() and "mod-warning" not in (cancel.get_attribute("class") or "")
 
     browser.tab("Performance")
     speedup = page.locator(".segwb-speedup").inner_text()
@@ -179,11 +201,11 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
     assert float(page.locator(".segwb-speedup").get_attribute("data-speedup")) > 0
     page.wait_for_function(BARS_DRAWN, arg=4, timeout=30_000)  # parent f32, parent default, INT8 under both hints
     browser.shot("4-performance")
-    page.get_by_role("button", name="Compare kernels").click()  # both models profiled layer by layer
-    page.wait_for_selector(".segwb-kernels .segwb-findings li", timeout=RUN_TIMEOUT_MS)
-    assert "ms" in page.locator(".segwb-kernels .segwb-findings li").first.inner_text()
-    assert page.locator('.segwb-kernels iframe[title="Kernel-level comparison"]').count() == 1
-    browser.shot("4b-kernels")
+    page.get_by_role("button", name="Compare performance").click()  # both models profiled layer by layer
+    page.wait_for_selector(".segwb-performance-comparison .segwb-findings li", timeout=RUN_TIMEOUT_MS)
+    assert "ms" in page.locator(".segwb-performance-comparison .segwb-findings li").first.inner_text()
+    assert page.locator('.segwb-performance-comparison iframe[title="Performance comparison"]').count() == 1
+    browser.shot("4b-performance-comparison")
 
     browser.tab("Accuracy report")
     images = [t for t in browser.cells("image") if t]
@@ -225,6 +247,9 @@ def test_semantic_tutorial_in_the_browser(server: VoilaServer, browser: Browser,
 
     # Next steps: the deployment package and the project archive, downloaded through Voila's files handler
     browser.tab("Next steps")
+    next_steps = page.locator(".segwb-dashboard").inner_text()
+    assert "Create the accuracy report first" not in next_steps and "Reproduce this run from a terminal" in next_steps
+    assert "segwb tutorial semantic" in page.locator(".segwb-reproduce").inner_text()
     href, package = _make_and_download(browser, server, "segwb-deploy", ".zip", tmp_path)
     with zipfile.ZipFile(package) as archive:
         names = archive.namelist()

@@ -1,4 +1,5 @@
-"""Helpers for the dashboard tests: small datasets and models (fixtures when SEGWB_FIXTURES is set), a Voila server."""
+"""Helpers for the dashboard tests: small datasets and models (fixtures when SEGWB_FIXTURES is set), tiny finished
+projects of each task, a hand-made instance project, a Voila server."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tiny_models import write_instance_model, write_model
+
+REPO = Path(__file__).resolve().parents[2]
 DEEPLAB_CARD = "color_order: RGB\nresize: fit_pad\npad_value: 0\n"  # the README's card for the deeplabv3 fixture
 FIXTURE_PHOTOS = 3
 
@@ -49,10 +52,20 @@ def small_setup(tmp: Path) -> Setup:
         card = tmp / "deeplabv3-card.yml"
         card.write_text(DEEPLAB_CARD)
         return Setup(model_dir / "deeplabv3.xml", card, str(photos), "fixtures")
-    sys.path.insert(0, str(Path(__file__).parent))
-    from tiny_models import write_model
-
     return Setup(write_model(tmp / "tiny", "class_map"), None, "embedded", "tiny")
+
+
+def tiny_project(tmp: Path, task: str) -> tuple[Path, dict]:
+    """A finished tutorial run of ``task`` on a tiny model and the six embedded photos (a few seconds): the project
+    folder and its report."""
+    from segwb.core.storage import read_json
+    from segwb.tutorial.options import TutorialOptions
+    from segwb.tutorial.run import run
+
+    model = {"semantic": lambda: write_model(tmp / "model", "class_map"),
+             "instance": lambda: write_instance_model(tmp / "model")}[task]()
+    out = tmp / "project"
+    return out, read_json(run(TutorialOptions(out=out, task=task, model=str(model), bench_seconds=0.2)))
 
 
 def free_port() -> int:
@@ -62,7 +75,8 @@ def free_port() -> int:
 
 
 class VoilaServer:
-    """``voila notebooks/dashboard.ipynb`` on a free 127.0.0.1 port, run from the repository (so voila.json applies)."""
+    """``python -m widgets.serve notebooks/dashboard.ipynb`` (Voila with the dashboard's page template, as ``make app``
+    runs it) on a free 127.0.0.1 port, run from the repository (so voila.json applies)."""
 
     def __init__(self, env: dict[str, str], log: Path, notebook: str = "notebooks/dashboard.ipynb") -> None:
         self.port = free_port()
@@ -70,7 +84,7 @@ class VoilaServer:
         self.log = open(log, "wb")
         # A new session: Voila's kernels are its children, and the whole group is stopped by its id at the end.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "voila", notebook, f"--port={self.port}", "--no-browser", "--Voila.ip=127.0.0.1"],
+            [sys.executable, "-m", "widgets.serve", notebook, f"--port={self.port}", "--no-browser", "--Voila.ip=127.0.0.1"],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -106,9 +120,6 @@ class VoilaServer:
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
-# Voila's lab template links Font Awesome from a CDN although its bundle already contains it; offline (as in tests)
-# those two requests fail. They are answered with an empty stylesheet so the console stays meaningful.
-CDN_FONT_AWESOME = "https://cdn.jsdelivr.net/npm/@fortawesome/**"
 
 
 def write_instance_project(root: Path) -> dict:
@@ -138,7 +149,7 @@ def write_instance_project(root: Path) -> dict:
     for image_id, (name, h, w) in enumerate([("street.jpg", 60, 80), ("park.png", 50, 70)], start=1):
         cv2.imwrite(str(photos / name), np.full((h, w, 3), 60 * image_id, np.uint8))
         images.append({"image_id": image_id, "name": name, "key": Path(name).stem, "width": w, "height": h,
-                       "path": str(photos / name)})
+                       "file": name})
     results["parent"] += [det(1, 0, 0.95, (5, 5, 20, 30), 60, 80), det(1, 2, 0.85, (40, 10, 30, 20), 60, 80),
                           det(2, 0, 0.90, (10, 10, 20, 20), 50, 70)]
     results["optimized"] += [det(1, 0, 0.93, (6, 5, 20, 30), 60, 80), det(1, 2, 0.50, (40, 12, 30, 20), 60, 80),
@@ -153,8 +164,9 @@ def write_instance_project(root: Path) -> dict:
     report = {
         "task": "instance", "model_choice": "model: hand-made", "segwb_version": "test",
         "dataset": {"path": str(photos), "layout": "images", "images": 2, "annotated": False, "skipped": []},
-        "parent": {"path": "parent.xml", "card": {"labels": labels}},
-        "optimized": {"path": "optimized.xml", "digest": "x"},
+        "parent": {"path": "models/parent/model.xml", "card": {"labels": labels}},
+        "optimized": {"path": "models/optimized/model.xml", "digest": "x", "method": "Default (NNCF post-training quantization)",
+                      "preset": "performance", "subset_size": 2, "seconds": 1.0, "settings": {"method": "default"}},
         "performance": {"parent": {"fps": 10.0, "latency_ms": {"median": 100.0, "average": 101.0, "min": 90.0, "max": 120.0},
                                    "inference_precision": "f32", "properties": {}},
                         "parent_default": None, "optimized": {"fps": 20.0, "latency_ms": {"median": 50.0, "average": 51.0,
@@ -163,7 +175,8 @@ def write_instance_project(root: Path) -> dict:
                         "optimized_runs": {}, "optimized_precision": "f32", "speedup": 2.0},
         "comparison": {
             "reference": "parent", "min_score": 0.1, "max_detections": 100, "iou_threshold": 0.5,
-            "matches_over_parent": 2 / 3, "matches_over_optimized": 0.5,
+            "matches": 2, "parent_detections": 3, "optimized_detections": 4,
+            "matches_over_parent": 2 / 3, "matches_over_optimized": 0.5, "f1": 4 / 7, "mean_average_precision": 2 / 3,
             "basic": [{"image": "street.jpg", "optimized_detections": 2, "parent_detections": 2, "matches": 1,
                        "agreement": 0.5, "overlay": "overlays/street.png"},
                       {"image": "park.png", "optimized_detections": 2, "parent_detections": 1, "matches": 1,
@@ -179,5 +192,35 @@ def write_instance_project(root: Path) -> dict:
         },
         "ground_truth": None,
     }
+    (root / "report.json").write_text(json.dumps(report))
+    return report
+
+
+def write_semantic_project(root: Path) -> dict:
+    """A hand-made semantic project: one grey 40x60 photo; the parent sees class 1 (person) on its left half, the
+    optimized model the same plus class 2 (cat) in the top-right 10x10 corner. Returns report.json's dict (also
+    written)."""
+    import json
+
+    import cv2
+    import numpy as np
+
+    from segwb.tasks.semantic.class_maps import prediction_path, save_class_map
+
+    photos = root / "photos"
+    photos.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(photos / "photo.png"), np.full((40, 60, 3), 200, np.uint8))
+    parent = np.zeros((40, 60), np.uint8)
+    parent[:, :30] = 1
+    optimized = parent.copy()
+    optimized[:10, 50:] = 2
+    for role, ids in (("parent", parent), ("optimized", optimized)):
+        save_class_map(prediction_path(root / "predictions" / role, "photo"), ids)
+    (root / "predictions" / "images.json").write_text(json.dumps(
+        [{"image_id": None, "name": "photo.png", "key": "photo", "file": "photo.png", "width": 60, "height": 40}]))
+    report = {"task": "semantic", "dataset": {"path": str(photos), "layout": "images", "images": 1},
+              "parent": {"card": {"labels": ["background", "person", "cat"]}},
+              "comparison": {"basic": [{"image": "photo.png", "average_result": 0.5, "pixel_agreement": 0.9583,
+                                        "overlay": "overlays/photo.jpg"}]}}
     (root / "report.json").write_text(json.dumps(report))
     return report

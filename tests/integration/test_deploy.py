@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 from tiny_models import write_model
 from tutorial_runs import instance_tutorial, semantic_tutorial
+from venvs import clean_env, venv_without_checkout
 
 from segwb.core.errors import SegwbError
 from segwb.core.project import Project
@@ -19,37 +17,10 @@ from segwb.core.storage import read_json, write_json
 from segwb.ship import deploy
 from segwb.tasks.model_import import import_model
 
-HIDDEN = ("segwb", "__editable__")  # segwb itself, installed or through its editable-install hook
-
-
-def _env() -> dict[str, str]:
-    """This environment without anything that could put segwb on a Python's path."""
-    drop = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"}
-    return {**{k: v for k, v in os.environ.items() if k not in drop}, "PYTHONNOUSERSITE": "1"}
-
-
 @pytest.fixture(scope="module")
 def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv that sees this venv's packages except segwb.
-
-    Its .pth lists a folder of links to this venv's site-packages entries minus segwb's; .pth files of a
-    folder listed that way are not run, so no editable-install hook can bring segwb back.
-    """
-    root = tmp_path_factory.mktemp("bare")
-    deps = root / "deps"
-    deps.mkdir()
-    for lib in {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}:
-        for entry in Path(lib).iterdir():
-            if not entry.name.startswith(HIDDEN) and entry.suffix != ".pth" and not (deps / entry.name).exists():
-                (deps / entry.name).symlink_to(entry)
-    venv.EnvBuilder(with_pip=False, symlinks=True).create(root / "venv")
-    python = root / "venv" / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             env=_env(), capture_output=True, text=True, check=True).stdout.strip()
-    Path(purelib, "deps.pth").write_text(f"{deps}\n")
-    probe = subprocess.run([python, "-c", "import segwb"], cwd=root, env=_env(), capture_output=True, text=True)
-    assert probe.returncode != 0 and "No module named 'segwb'" in probe.stderr, probe.stderr
-    return python
+    """A fresh venv that sees this venv's packages except segwb."""
+    return venv_without_checkout(tmp_path_factory.mktemp("bare"))
 
 
 def _unpack(zip_path: Path, dest: Path) -> Path:
@@ -62,7 +33,7 @@ def _unpack(zip_path: Path, dest: Path) -> Path:
 
 def _infer(python: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
     """``python infer.py ARGS`` in the unpacked folder, as a user would run it."""
-    return subprocess.run([str(python), "infer.py", *args], cwd=folder, env=_env(), capture_output=True, text=True,
+    return subprocess.run([str(python), "infer.py", *args], cwd=folder, env=clean_env(), capture_output=True, text=True,
                           timeout=120)
 
 

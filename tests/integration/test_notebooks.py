@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dashboard_helpers import REPO, small_setup
+from tiny_models import write_model
+
+from segwb.core.storage import read_json
+from segwb.io.datasets import open_dataset
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = REPO / "notebooks"
@@ -25,9 +28,19 @@ def _nbval(notebook: str, env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_dashboard_notebook(tmp_path: Path) -> None:
-    """Loading the dashboard runs nothing heavy: no project is created, only the page is built."""
-    _nbval("dashboard.ipynb", {"SEGWB_PROJECTS": str(tmp_path / "projects")}, tmp_path)
-    assert not (tmp_path / "projects").exists() or not any((tmp_path / "projects").glob("semantic-*"))
+    """The page is built and, asked to (SEGWB_NB_RUN), runs the report from its own form: one project of the form's
+    task with a row per image, and the page's saved state naming it (loading alone runs nothing: test_dashboard.py)."""
+    projects = tmp_path / "projects"
+    _nbval("dashboard.ipynb", {"SEGWB_PROJECTS": str(projects), "SEGWB_NB_RUN": "report",
+                               "SEGWB_DASHBOARD_MODEL": str(write_model(tmp_path / "model")),
+                               "SEGWB_DASHBOARD_DATASET": "embedded", "SEGWB_DASHBOARD_BENCH_SECONDS": "0.2"}, tmp_path)
+    made = [p for p in projects.iterdir() if p.is_dir() and p.name != "uploads"]
+    assert len(made) == 1 and made[0].name.startswith("semantic-tiny_class_map-embedded-"), made
+    report = read_json(made[0] / "report.json")
+    assert report["task"] == "semantic" and report["dataset"]["layout"] == "embedded"
+    assert sorted(r["image"] for r in report["comparison"]["basic"]) == sorted(s.name for s in open_dataset("embedded").samples)
+    assert all(r["average_result"] is not None for r in report["comparison"]["basic"]) and report["comparison"]["advanced"]
+    assert read_json(projects / "dashboard-state.json")["project"] == str(made[0])
 
 
 def test_semantic_notebook(tmp_path: Path) -> None:
@@ -36,7 +49,8 @@ def test_semantic_notebook(tmp_path: Path) -> None:
     _nbval("01-semantic-segmentation.ipynb", {
         "SEGWB_NB_MODEL": str(setup.model), "SEGWB_NB_MODEL_CARD": str(setup.card or ""), "SEGWB_NB_DATASET": setup.dataset,
         "SEGWB_NB_BENCH_SECONDS": "0.3", "SEGWB_NB_OUT": str(out)}, tmp_path)
-    assert (out / "report.json").is_file() and (out / "steps" / "benchmark.json").is_file()
+    assert read_json(out / "report.json")["task"] == "semantic" and (out / "steps" / "benchmark.json").is_file()
+    assert any((out / "deploy").glob("*.zip"))
 
 
 def test_instance_notebook(tmp_path: Path) -> None:
@@ -53,4 +67,4 @@ def test_instance_notebook(tmp_path: Path) -> None:
     _nbval("02-instance-segmentation.ipynb", {
         "SEGWB_NB_MODEL": str(model), "SEGWB_NB_DATASET": str(photos), "SEGWB_NB_BENCH_SECONDS": "0.3",
         "SEGWB_NB_OUT": str(out)}, tmp_path)
-    assert (out / "report.json").is_file() and (out / "predictions" / "optimized.json").is_file()
+    assert read_json(out / "report.json")["task"] == "instance" and (out / "predictions" / "optimized.json").is_file()

@@ -3,33 +3,24 @@ a small semantic tutorial from an empty folder outside the checkout, and its das
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
 from tiny_models import write_model
+from venvs import clean_env, venv_without_checkout
 
 REPO = Path(__file__).resolve().parents[2]
-HIDDEN = ("segwb", "widgets", "__editable__")  # the checkout's packages, installed or through the editable hook
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "segwb", "widgets", "data")
 CACHES = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 pytestmark = pytest.mark.slow
 
 
-def _env() -> dict[str, str]:
-    """This environment without anything that could put the checkout on a Python's path."""
-    drop = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"}
-    return {**{k: v for k, v in os.environ.items() if k not in drop}, "PYTHONNOUSERSITE": "1", "PIP_NO_INDEX": "1"}
-
-
 def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    done = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{cmd}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
@@ -49,16 +40,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(root / "dist"), str(source)],
          cwd=root)
     (wheel,) = (root / "dist").glob("segwb-*.whl")
-    deps = root / "deps"
-    deps.mkdir()
-    for lib in {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}:
-        for entry in Path(lib).iterdir():
-            if not entry.name.startswith(HIDDEN) and entry.suffix != ".pth" and not (deps / entry.name).exists():
-                (deps / entry.name).symlink_to(entry)
-    venv.EnvBuilder(with_pip=True, symlinks=True).create(root / "venv")
-    python = root / "venv" / "bin" / "python"
-    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], root).stdout.strip()
-    Path(purelib, "deps.pth").write_text(f"{deps}\n")
+    python = venv_without_checkout(root, with_pip=True)
     _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)], cwd=root)
     return python
 

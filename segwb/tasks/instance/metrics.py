@@ -31,7 +31,7 @@ class ClassComparison:
 
 
 @dataclass(frozen=True)
-class ImageComparison:
+class DetectionComparison:
     """Per-class rows of one image and, per instance, whether it found a partner at IoU 0.5."""
 
     classes: list[ClassComparison]
@@ -109,7 +109,7 @@ def average_precision(ious: np.ndarray, crowd_ious: np.ndarray | None = None) ->
 
 
 def compare_instances(reference: Instances, prediction: Instances, threshold: float = MATCH_IOU,
-                      crowd: Instances | None = None) -> ImageComparison:
+                      crowd: Instances | None = None) -> DetectionComparison:
     """Per class present in either side: A, B, matches at ``threshold``, AP and precision (both sorted by score).
 
     ``crowd``: the reference's crowd regions (ground truth), which only the AP takes into account.
@@ -133,4 +133,4 @@ def compare_instances(reference: Instances, prediction: Instances, threshold: fl
             class_id=int(c), optimized=len(p_idx), parent=len(r_idx), matches=hits,
             average_precision=average_precision(ious, crowd_ious) if len(r_idx) else None,
             precision=hits / len(p_idx) if len(p_idx) else None))
-    return ImageComparison(rows, pred_matched, ref_matched)
+    return DetectionComparison(rows, pred_matched, ref_matched)

@@ -16,6 +16,7 @@ from ...core.storage import read_json
 from .. import images as image_table
 from ..base import Badge, Panels, Viewer
 from ..drawing import FONT, PALETTE_BGR, class_colour, fit, load_photo
+from .results import load_instances
 
 PARENT_BGR = (235, 140, 40)  # comparison panel: every parent item blue …
 OPTIMIZED_BGR = (20, 150, 255)  # … and every optimized item orange, as the Workbench's comparison mode
@@ -82,18 +83,16 @@ class InstanceViewer(Viewer):
         super().__init__(project, report)
         labels = list(report["parent"]["card"].get("labels") or [])
         self.images = {i.name: i for i in image_table.read(project, report)}
+        sizes = [(i.image_id, (i.height, i.width)) for i in self.images.values()]
         self.detections: dict[str, dict[int, list[Detection]]] = {}
         for role, _ in ROLES:
-            grouped: dict[int, list[dict[str, Any]]] = {}
-            for d in read_json(project.root / "predictions" / f"{role}.json"):
-                grouped.setdefault(int(d["image_id"]), []).append(d)
-            self.detections[role] = {}
-            for image_id, items in grouped.items():
-                items.sort(key=lambda d: -d["score"])
-                self.detections[role][image_id] = [
-                    Detection(i, int(d["class_id"]), labels[d["class_id"]] if 0 <= d["class_id"] < len(labels)
-                              else f"class {d['class_id']}", float(d["score"]), tuple(d["bbox"]), d["segmentation"])
-                    for i, d in enumerate(items)]
+            found = load_instances(read_json(project.root / "predictions" / f"{role}.json"), sizes)
+            self.detections[role] = {image_id: [
+                Detection(i, int(c), labels[c] if 0 <= c < len(labels) else f"class {c}", float(score),
+                          (float(x1), float(y1), float(x2 - x1), float(y2 - y1)), mask)
+                for i, (c, score, (x1, y1, x2, y2), mask) in enumerate(zip(
+                    instances.class_ids, instances.scores, instances.boxes, instances.masks, strict=True))]
+                for image_id, instances in found.items()}
 
     @property
     def names(self) -> list[str]:

@@ -16,7 +16,7 @@ from ...io.labels import VOC_VOID, normalise
 
 
 @dataclass(frozen=True)
-class ImageComparison:
+class MapComparison:
     """One image: IoU per class present in either map, their mean, and the share of equal pixels."""
 
     class_iou: dict[int, float]
@@ -56,12 +56,12 @@ def iou_per_class(cm: np.ndarray) -> dict[int, float]:
     return {int(c): float(diag[c] / union[c]) for c in np.flatnonzero(union > 0)}
 
 
-def compare_maps(reference: np.ndarray, prediction: np.ndarray, num_classes: int) -> ImageComparison:
+def compare_maps(reference: np.ndarray, prediction: np.ndarray, num_classes: int) -> MapComparison:
     """Per-class IoU and pixel agreement of ``prediction`` against ``reference`` for one image."""
     cm = confusion_matrix(reference, prediction, num_classes)
     total = cm.sum()
     agreement = float(np.trace(cm) / total) if total else None
-    return ImageComparison(iou_per_class(cm), agreement)
+    return MapComparison(iou_per_class(cm), agreement)
 
 
 def mean_iou(cm: np.ndarray) -> tuple[float | None, dict[int, float]]:

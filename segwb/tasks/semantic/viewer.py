@@ -27,6 +27,7 @@ def _paint(photo: np.ndarray, ids: np.ndarray, visible: np.ndarray, opacity: flo
 
 class SemanticViewer(Viewer):
     third_title = "Disagreement"
+    keys_per_image = False  # a class is the same class in every image: a hidden one stays hidden
 
     def __init__(self, project: Project, report: dict[str, Any]) -> None:
         super().__init__(project, report)

@@ -1,14 +1,20 @@
-"""The report table: sorting (N/A last), numeric filters, pagination, from segwb.report_table and the widget."""
+"""The report table: sorting (N/A last), numeric filters, pagination, the columns of each task (segwb.report.table;
+the dashboard's widget is tested in tests/unit/widgets/test_table.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from dashboard_helpers import write_instance_project
-from segwb.report_table import DEFAULT_SORT, Query, columns, format_value, run_query, sort_rows, table_rows
-from widgets.table import ReportTable
+from segwb.core.errors import SegwbError
+from segwb.report.table import (
+    Query,
+    columns,
+    default_sort,
+    format_value,
+    run_query,
+    sort_rows,
+    table_rows,
+)
 
 
 def _semantic_report(n: int = 23) -> dict:
@@ -43,50 +49,10 @@ def test_filters_and_pages() -> None:
 def test_columns_and_defaults_per_task() -> None:
     assert [c.title for c in columns("semantic", "basic")][1] == "Optimized Model Average Result"
     assert "Predicted Class Average Precision" in [c.title for c in columns("instance", "advanced")]
-    assert DEFAULT_SORT[("semantic", "basic")] == ("average_result", False)
+    assert default_sort("semantic", "basic") == ("average_result", False)
     assert format_value(None, columns("semantic", "basic")[1]) == "N/A"
     assert format_value(0.123456, columns("semantic", "basic")[1]) == "0.1235"
-    with pytest.raises(ValueError):
+    with pytest.raises(SegwbError, match="unknown task 'panoptic'"):
         columns("panoptic", "basic")
-
-
-def test_widget_sort_filter_paginate_select() -> None:
-    opened: list[str] = []
-    table = ReportTable(on_select=opened.append)
-    table.show(_semantic_report())
-    shown = table.visible_rows()
-    assert len(shown) == 10 and table.page_label.value.count("24 of 24 rows") == 1
-    values = [r["average_result"] for r in shown]
-    assert values == sorted(values) and values[0] == 0.0  # worst first
-    table.sort_by("pixel_agreement")
-    assert [r["pixel_agreement"] for r in table.visible_rows()] == sorted(r["pixel_agreement"] for r in table.visible_rows())
-    assert table._header[2].description.endswith("▲")
-    table.sort_by("pixel_agreement")
-    assert table._header[2].description.endswith("▼") and table.visible_rows()[0]["image"] == "img00.jpg"
-    table.filter_column.value = "average_result"
-    table.filter_min.value, table.filter_max.value = "0.5", ""
-    table.apply_filters()
-    assert all(r["average_result"] >= 0.5 for r in table.visible_rows())
-    table.filter_min.value = "abc"
-    table.apply_filters()
-    assert "not a number" in table.message.value
-    table.clear_filters()
-    table.go(2)
-    assert len(table.visible_rows()) == 4 and table.next_button.disabled and not table.prev_button.disabled
-    assert "N/A" in table._cells[3][1].value  # the blank image's missing result, last
-    table._on_view(table._views[0])
-    assert opened == [table.visible_rows()[0]["image"]] and "sel" in table._cells[0][0].value
-    table.mode_toggle.value = "advanced"
-    assert [c.key for c in table.columns] == ["image", "class_id", "class_name", "result"]
-    assert table.query.page == 0 and len(table.visible_rows()) == 10
-    assert 'data-col="class_name"' in table._cells[0][2].value
-
-
-def test_widget_instance_columns(tmp_path: Path) -> None:
-    table = ReportTable()
-    table.show(write_instance_project(tmp_path))
-    rows = table.visible_rows()
-    assert [(r["image"], r["agreement"]) for r in rows] == [("street.jpg", 0.5), ("park.png", 2 / 3)]  # worst first
-    table.set_mode("advanced")
-    aps = [r["average_precision"] for r in table.visible_rows()]
-    assert aps == [0.0, 1.0, 1.0, None]  # worst first, N/A last
+    with pytest.raises(ValueError):
+        columns("semantic", "detailed")

@@ -1,116 +1,89 @@
-"""Overlay pictures (segwb.viewer) and the viewer widget: same zoom, opacity, toggled classes, instance threshold."""
+"""What the overlay viewer draws, per task (:meth:`segwb.tasks.base.Task.viewer`): panels of one size that follow the
+opacity, toggled classes or instances, the instance score threshold, badges and legend, a missing photo."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from dashboard_helpers import write_instance_project, write_semantic_project
 
-from dashboard_helpers import write_instance_project
-from segwb import viewer as draw
-from segwb.predict import save_class_map
-from widgets.viewer import OverlayViewer
+from segwb import tasks
+from segwb.core.project import Project
+from segwb.tasks.base import Viewer
+from segwb.tasks.drawing import MISSING_PHOTO_GREY, PALETTE_BGR, class_colour
+from segwb.tasks.instance.viewer import decode_mask, visible_detections
+from segwb.tasks.semantic.viewer import DISAGREE_BGR
+
+
+def _viewer(root: Path, report: dict) -> Viewer:
+    return tasks.get(report["task"]).viewer(Project(root), report)
 
 
 @pytest.fixture
-def semantic_project(tmp_path: Path) -> tuple[Path, draw.ImageRef]:
-    """One 40x60 photo; parent: class 1 on the left half; optimized: the same plus class 2 in one corner."""
-    photo = tmp_path / "photo.png"
-    cv2.imwrite(str(photo), np.full((40, 60, 3), 200, np.uint8))
-    parent = np.zeros((40, 60), np.uint8)
-    parent[:, :30] = 1
-    optimized = parent.copy()
-    optimized[:10, 50:] = 2
-    save_class_map(tmp_path / "predictions" / "parent" / "photo.png", parent)
-    save_class_map(tmp_path / "predictions" / "optimized" / "photo.png", optimized)
-    return tmp_path, draw.ImageRef("photo.png", "photo", photo)
+def semantic(tmp_path: Path) -> Viewer:
+    return _viewer(tmp_path, write_semantic_project(tmp_path))
 
 
-def test_semantic_panels_share_one_size_and_follow_opacity(semantic_project) -> None:
-    root, ref = semantic_project
-    panels = draw.semantic_panels(root, ref, opacity=0.0, height=80)
-    assert panels.parent.shape == panels.optimized.shape == panels.disagreement.shape == (80, 120, 3)
-    assert (panels.parent == 200).all()  # opacity 0: the photo unchanged
-    assert panels.classes == [0, 1, 2]
-    assert panels.disagreement_fraction == pytest.approx(100 / 2400)
-    full = draw.semantic_panels(root, ref, opacity=1.0, height=80, hidden={0})
-    assert tuple(full.parent[5, 5]) == tuple(int(v) for v in draw.PALETTE_BGR[1])
+@pytest.fixture
+def instance(tmp_path: Path) -> Viewer:
+    return _viewer(tmp_path, write_instance_project(tmp_path))
+
+
+def test_semantic_panels_share_one_size_and_follow_opacity(semantic: Viewer) -> None:
+    assert semantic.names == ["photo.png"] and not semantic.scored and semantic.third_title == "Disagreement"
+    panels = semantic.panels("photo.png", set(), opacity=0.0, threshold=0.0, height=80)
+    assert panels.parent.shape == panels.optimized.shape == panels.third.shape == (80, 120, 3)
+    assert (panels.parent == 200).all() and panels.photo_found  # opacity 0: the photo unchanged
+    assert "4.17 % of the pixels of the shown classes" in panels.info  # 100 of 2400 pixels differ
+    assert "average result 0.5000, pixel agreement 95.83 %" in panels.info
+    full = semantic.panels("photo.png", {0}, opacity=1.0, threshold=0.0, height=80)
+    assert tuple(full.parent[5, 5]) == tuple(int(v) for v in PALETTE_BGR[1])
     assert (full.parent[:, 60:] == 200).all()  # hidden background keeps the photo
-    assert tuple(full.disagreement[2, 110]) == draw.DISAGREE_BGR
+    assert tuple(full.third[2, 110]) == DISAGREE_BGR
 
 
-def test_hiding_classes(semantic_project) -> None:
-    root, ref = semantic_project
-    panels = draw.semantic_panels(root, ref, opacity=1.0, height=40, hidden={0, 2})
+def test_semantic_badges_hide_classes(semantic: Viewer) -> None:
+    assert semantic.initially_hidden() == {0}  # the background would cover the photo
+    badges = semantic.badges("photo.png", {0}, 0.0)
+    assert [(b.key, b.label, b.shown, b.colour) for b in badges] == [
+        (0, "background", False, class_colour(0)), (1, "person", True, class_colour(1)), (2, "cat", True, class_colour(2))]
+    assert semantic.legend("photo.png") == [(class_colour(c), n) for c, n in enumerate(["background", "person", "cat"])]
+    panels = semantic.panels("photo.png", {0, 2}, opacity=1.0, threshold=0.0, height=40)
     assert (panels.optimized[:10, 50:] == 200).all()  # class 2 hidden
-    assert panels.disagreement_fraction == pytest.approx(0.0)  # only hidden classes differ
+    assert "0.00 % of the pixels" in panels.info  # only hidden classes differ
     with pytest.raises(ValueError):
-        draw.semantic_panels(root, ref, opacity=1.5)
+        semantic.panels("photo.png", set(), opacity=1.5, threshold=0.0, height=40)
 
 
-def test_instance_data_threshold_and_panels(tmp_path: Path) -> None:
-    report = write_instance_project(tmp_path)
-    data = draw.instance_data(tmp_path, report["parent"]["card"]["labels"])
-    street = data.of("optimized", "street.jpg")
+def test_instance_threshold_badges_and_panels(instance: Viewer) -> None:
+    assert instance.names == ["street.jpg", "park.png"] and instance.scored
+    street = instance.of("optimized", "street.jpg")
     assert [d.badge for d in street] == ["person 0.93", "car 0.50"]
-    assert [d.badge for d in draw.visible_detections(street, 0.8)] == ["person 0.93"]
-    assert draw.decode_mask(street[0].rle).sum() == 600
-    ref = data.images["street.jpg"]
-    none = draw.instance_panels(ref, data.of("parent", "street.jpg"), street, threshold=1.0, height=60)
-    some = draw.instance_panels(ref, data.of("parent", "street.jpg"), street, threshold=0.0, height=60,
-                                hidden_optimized={1})
-    assert none.parent.shape == (60, 80, 3) and (none.parent == 60).all()  # nothing above 1.0
-    assert not (some.optimized == 60).all() and not np.array_equal(some.disagreement, none.disagreement)
+    assert [d.badge for d in visible_detections(street, 0.8)] == ["person 0.93"]
+    assert decode_mask(street[0].rle).sum() == 600
+    badges = instance.badges("street.jpg", set(), 0.8)
+    assert [(b.group, b.label, b.key) for b in badges] == [("Optimized", "person 0.93", ("optimized", 0)),
+                                                          ("Parent", "person 0.95", ("parent", 0)),
+                                                          ("Parent", "car 0.85", ("parent", 1))]
+    assert [label for _, label in instance.legend("park.png")] == ["person", "dog"]
+    none = instance.panels("street.jpg", set(), opacity=0.5, threshold=1.0, height=60)
+    some = instance.panels("street.jpg", {("optimized", 1)}, opacity=0.5, threshold=0.0, height=60)
+    assert none.parent.shape == (60, 80, 3) and (none.parent == 60).all()  # nothing at or above 1.0
+    assert not (some.optimized == 60).all() and not np.array_equal(some.third, none.third)
+    assert "optimized 2 instances, parent 2, 1 matches" in none.info
 
 
-def test_viewer_widget_semantic_and_instance(tmp_path: Path, semantic_project) -> None:
-    root, ref = semantic_project
-    viewer = OverlayViewer()
-    report = {"task": "semantic", "dataset": {"path": str(ref.path.parent), "layout": "images"},
-              "parent": {"card": {"labels": ["background", "person", "cat"]}},
-              "comparison": {"basic": [{"image": "photo.png", "average_result": 0.5, "pixel_agreement": 0.9,
-                                        "overlay": "overlays/photo.png"}]}}
-    viewer.show(report, root)
-    assert viewer.image.value == "photo.png" and viewer.hidden == {0}
-    assert all(len(i.value) > 0 for i in (viewer.parent_image, viewer.optimized_image, viewer.disagreement_image))
-    badges = viewer.badges.children[0].children
-    assert [b.description for b in badges] == ["✗ background", "✓ person", "✓ cat"]
-    before = viewer.optimized_image.value
-    badges[2].click()
-    assert 2 in viewer.hidden and viewer.optimized_image.value != before
-    assert "cat" in viewer.legend.value
-
-    instance_root = tmp_path / "instance"
-    viewer.show(write_instance_project(instance_root), instance_root)
-    assert viewer.threshold.value == 0.8 and viewer.threshold.layout.display is None
-    assert viewer.image.value == "street.jpg"
-    rows = viewer.badges.children
-    assert [b.description for b in rows[0].children[1:]] == ["✓ person 0.93"]  # optimized at >= 0.8
-    assert [b.description for b in rows[1].children[1:]] == ["✓ person 0.95", "✓ car 0.85"]
-    viewer.threshold.value = 0.0
-    assert len(viewer.badges.children[0].children) == 3
-    viewer.step(1)
-    assert viewer.image.value == "park.png" and "dog" in viewer.legend.value
-
-
-def test_panels_without_the_photo_draw_on_grey(tmp_path: Path, semantic_project) -> None:
+def test_panels_without_the_photo_draw_on_grey(tmp_path: Path) -> None:
     """A project imported without its dataset still shows both models' predictions, and says the photo is gone."""
-    root, ref = semantic_project
-    ref.path.unlink()
-    panels = draw.semantic_panels(root, ref, opacity=0.0, height=40)
-    assert not panels.photo_found and panels.parent.shape == (40, 60, 3)
-    assert (panels.parent == draw.MISSING_PHOTO_GREY).all() and panels.classes == [0, 1, 2]
-
-    instance_root = tmp_path / "instance"
-    report = write_instance_project(instance_root)
-    data = draw.instance_data(instance_root, report["parent"]["card"]["labels"])
-    street = data.images["street.jpg"]
-    street.path.unlink()
-    panels = draw.instance_panels(street, data.of("parent", "street.jpg"), data.of("optimized", "street.jpg"), height=60)
+    semantic_root, instance_root = tmp_path / "semantic", tmp_path / "instance"
+    semantic = write_semantic_project(semantic_root)
+    instance = write_instance_project(instance_root)
+    for root in (semantic_root, instance_root):
+        for photo in (root / "photos").iterdir():
+            photo.unlink()
+    panels = _viewer(semantic_root, semantic).panels("photo.png", set(), opacity=0.0, threshold=0.0, height=40)
+    assert not panels.photo_found and panels.parent.shape == (40, 60, 3) and (panels.parent == MISSING_PHOTO_GREY).all()
+    panels = _viewer(instance_root, instance).panels("street.jpg", set(), opacity=0.5, threshold=0.8, height=60)
     assert not panels.photo_found and panels.parent.shape == (60, 80, 3)
-    viewer = OverlayViewer()
-    viewer.show(report, instance_root)
-    assert "Photo not found" in viewer.info.value and not viewer.error.value
-    assert len(viewer.parent_image.value) > 0

@@ -1,4 +1,5 @@
-"""The dashboard's AccuracyAware controls: its own project, checks before running, and Default vs AccuracyAware side by side."""
+"""Default vs AccuracyAware side by side (widgets.methods), from the dashboard: each method its own project, the
+rows the result summary's facts."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from segwb.core.storage import read_json
+from segwb.report.summary import summary
 from tiny_models import write_model
+from widgets.common import escape
 from widgets.dashboard import Dashboard
+from widgets.methods import method_name, methods_html
 
 
 @pytest.fixture
@@ -27,27 +32,26 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dashboard:
     return Dashboard(tmp_path / "projects")
 
 
-def test_accuracy_target_shown_only_for_accuracy_aware(app: Dashboard) -> None:
-    assert app.accuracy_box.layout.display == "none"
-    default_project = app.project
-    app.method.value = "accuracy_aware"
-    assert app.accuracy_box.layout.display is None
-    assert app.project != default_project and app.project.name.split("-")[-2] == "aa"
-    app.max_drop.value = 12
-    assert not app.run_step("quantize")
-    assert "max accuracy drop must be between 0.1 and 10 points (absolute), got 12" in app.form_message.value
+def test_one_report_is_not_a_comparison() -> None:
+    assert "with the Default and AccuracyAware method too" in methods_html({"default": None, "accuracy_aware": None})
+    assert method_name("accuracy_aware") == "AccuracyAware"
 
 
 def test_both_methods_side_by_side(app: Dashboard) -> None:
+    tab = app.optimize_tab
     assert app.run_step("report") and app.runner.wait(300) and app.runner.state == "done", app.runner.error.value
-    assert "with the AccuracyAware method too" in app.methods.value
-    app.method.value = "accuracy_aware"
-    app.metric.value = "agreement"
+    assert "with the AccuracyAware method too" in tab.methods.value
+    default_report = read_json(app.project / "report.json")
+    tab.method.value = "accuracy_aware"
+    tab.metric.value = "agreement"
     assert app.run_step("report") and app.runner.wait(300) and app.runner.state == "done", app.runner.error.value
-    table = app.methods.value
+    table = tab.methods.value
     assert "<th>Default</th><th>AccuracyAware</th>" in table
-    assert "AccuracyAware mean Optimized Model Average Result (parent → result)" in table
-    assert "AccuracyAware: mean Optimized Model Average Result against the parent model on 10 images" in app.optimize_info.value
-    assert "--method accuracy-aware --max-drop 0.5 --drop-type absolute --metric agreement" in app.next_steps.value
-    app.method.value = "default"  # back to the Default project's own results, without recomputing
-    assert "AccuracyAware:" not in app.optimize_info.value and app.table.visible_rows()
+    aa_facts = summary(read_json(app.project / "report.json"))
+    for fact in summary(default_report) + aa_facts:  # every row is a fact of the result summary
+        assert f"<td>{escape(fact.label)}</td>" in table and f"<td>{escape(fact.value)}</td>" in table
+    assert any(f.label == "AccuracyAware mean Optimized Model Average Result against the parent model" for f in aa_facts)
+    assert "AccuracyAware: mean Optimized Model Average Result against the parent model on 10 images" in tab.optimize_info.value
+    assert "--method accuracy-aware --max-drop 0.5 --drop-type absolute --metric agreement" in app.next_steps_tab.text.value
+    tab.method.value = "default"  # back to the Default project's own results, without recomputing
+    assert "AccuracyAware:" not in tab.optimize_info.value and app.table.visible_rows()

@@ -1,10 +1,11 @@
-"""Next steps tab: the deployment package and the project archive, made from the dashboard, offered for download."""
+"""The deployment package and the project archive (widgets.packages), made from the dashboard, offered for download,
+and imported back."""
 
 from __future__ import annotations
 
 import tarfile
-from datetime import datetime, timezone
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -75,10 +76,10 @@ def test_import_opens_the_project_and_survives_a_reload(tmp_path: Path, monkeypa
     assert app.packages.import_path() and app.runner.wait(120) and app.runner.state == "done", app.runner.error.value
     opened = tmp_path / "other" / "imported" / archive.name.removesuffix(".tar.gz")
     assert app.opened == app.project == opened
-    assert "Opened project" in app.project_label.value and "as recorded" in app.next_steps.value
-    assert app.table.rows and "No report yet" not in app.report_summary.value
+    assert "Opened project" in app.project_label.value and "as recorded" in app.next_steps_tab.text.value
+    assert app.table.rows and "No report yet" not in app.report_tab.summary.value
     assert not app.packages.deploy_button.disabled  # deploy from the opened project works as from any other
-    assert "opened project holds one optimized model" in app.methods.value
+    assert "opened project holds one optimized model" in app.optimize_tab.methods.value
 
     def upload() -> None:
         data = archive.read_bytes()
@@ -96,6 +97,6 @@ def test_import_opens_the_project_and_survives_a_reload(tmp_path: Path, monkeypa
 
     again = Dashboard(tmp_path / "other")  # a reload reopens it
     assert again.opened == opened.with_name(opened.name + "-2") and again.table.rows
-    again.method.value = "accuracy_aware"  # touching the form goes back to the form's project, for good
+    again.optimize_tab.method.value = "accuracy_aware"  # touching the form goes back to the form's project, for good
     assert again.opened is None and again.project != opened
     assert Dashboard(tmp_path / "other").opened is None

@@ -1,18 +1,18 @@
-"""The explorer widget in-process: grid, estimate, a run through the task runner, chart and sweet spot."""
+"""The explorer widget in-process: grid, estimate, a run through the job runner, chart and sweet spot."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from segwb import explorer
-from segwb.explorer import Cell
+from segwb.measure import explorer
+from segwb.measure.explorer import Cell
 from tiny_models import write_model
-from widgets.explorer import ExplorerView
-from widgets.runner import TaskRunner
+from widgets.explorer_view import ExplorerView
+from widgets.runner import JobRunner
 
 
 def test_explorer_view_runs_selected_cells(tmp_path: Path) -> None:
-    runner = TaskRunner(tick=0.05)
+    runner = JobRunner(tick=0.05)
     view = ExplorerView(runner)
     view.max_batch.value = 2
     assert set(view.cells) == set(explorer.grid(2))

@@ -9,17 +9,17 @@ from typing import Any
 import bqplot as bq
 import ipywidgets as w
 
-from segwb import explorer
-from segwb.errors import SegwbError
+from segwb.core.errors import SegwbError
+from segwb.measure import explorer
 
 from .common import escape, input_error_html, note_html, one_line
-from .runner import Task, TaskRunner
+from .runner import Job, JobRunner
 
 
 class ExplorerView:
     """Select cells, run them through ``runner`` (progress, cancel), and plot every cached cell of the model."""
 
-    def __init__(self, runner: TaskRunner) -> None:
+    def __init__(self, runner: JobRunner) -> None:
         self.runner = runner
         self.xml: Path | None = None
         self.cache: Path | None = None
@@ -71,6 +71,7 @@ class ExplorerView:
         self._draw()
 
     def selected(self) -> list[explorer.Cell]:
+        """The cells whose buttons are on."""
         return [cell for cell, button in self.cells.items() if button.value]
 
     def select(self, cells: list[explorer.Cell]) -> None:
@@ -92,8 +93,8 @@ class ExplorerView:
             return False
         self.message.value = ""
 
-        def work(task: Task) -> list[dict[str, Any]]:
-            return explorer.explore(xml, cells, cache, precision, seconds, progress=task.progress, cancel=task.cancel)
+        def work(job: Job) -> list[dict[str, Any]]:
+            return explorer.explore(xml, cells, cache, precision, seconds, progress=job.progress, cancel=job.cancel)
 
         # Finished cells are cached even on cancel or failure, so reloading them shows whatever was measured.
         return self.runner.start("Explore configurations", work, on_finish=lambda: self.set_model(xml, cache))

@@ -1,0 +1,48 @@
+"""Accuracy report: the result summary (the same facts as the CLI and ``report.html``), how the numbers are
+defined, and the table of the parent-vs-optimized comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from segwb import tasks
+from segwb.report.html import facts_html
+
+from ..common import escape, note_html
+from ..state import DashboardState, Results
+from ..table import ReportTable
+
+TITLE = "Accuracy report"
+NO_REPORT = "No report yet."
+
+
+def summary_html(report: dict[str, Any], stale: bool = False) -> str:
+    """The report's facts, how its numbers are defined, and a warning when it is of an earlier INT8 model."""
+    notes = tasks.get(report["task"]).method_notes(report["comparison"])
+    html = ('<div class="segwb-report-summary">' + facts_html(report)
+            + "".join(f"<p class=segwb-note>{escape(n)}</p>" for n in notes)
+            + note_html("Click a header to sort, View to open the image in the Visualize tab.") + "</div>")
+    if stale:
+        html += note_html("This report is from an earlier INT8 model: create the accuracy report again.")
+    return html
+
+
+class ReportTab:
+    """The summary above the report table; ``on_select(image)`` is what a row's View button does."""
+
+    title = TITLE
+
+    def __init__(self, state: DashboardState, on_select: Callable[[str], None] | None = None) -> None:
+        self.summary = w.HTML(note_html(NO_REPORT))
+        self.table = ReportTable(on_select=on_select)
+        self.widget = w.VBox([self.summary, self.table.widget])
+        state.on_results(self.show)
+
+    def show(self, results: Results) -> None:
+        """The summary and the rows of ``results``' report (or that there is none yet)."""
+        report = results.report
+        self.summary.value = summary_html(report, results.stale_report) if report else note_html(NO_REPORT)
+        self.table.show(report)
