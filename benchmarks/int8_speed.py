@@ -31,7 +31,7 @@ from segwb.io.model_file import save_ir
 from segwb.measure import performance_comparison
 from segwb.measure.benchmark import benchmark
 from segwb.optimize.graph_fixes import sink_tail_transposes
-from segwb.optimize.quantize import QuantizeSettings
+from segwb.optimize.settings import QuantizeSettings
 from segwb.tutorial.options import TutorialOptions
 from segwb.tutorial.steps import benchmark_input, shared_steps
 from segwb.zoo import catalog as zoo

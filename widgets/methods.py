@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from segwb.optimize.quantize import METHODS
+from segwb.optimize.settings import METHODS
 from segwb.report.summary import summary
 
 from .common import escape, note_html

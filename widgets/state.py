@@ -160,7 +160,8 @@ class DashboardState:
             except (OSError, ValueError):
                 saved = {}
         for name, (_, put) in self._settings.items():
-            put(saved.get(name))
+            # earlier versions kept the Optimize settings at the top level: a tab without its section takes those
+            put(saved[name] if name in saved else (saved or None))
         opened = saved.get("opened")
         if opened and (Path(opened) / "report.json").is_file():
             try:

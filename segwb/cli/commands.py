@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core.errors import SegwbError
 from ..core.storage import read_json, write_json
+from ..tasks import DEFAULT
 from ..tasks import get as get_task
 from .parser import STEPS, options_from_args
 
@@ -122,7 +123,7 @@ def fetch(args: argparse.Namespace) -> int:
         path, _ = catalog.obtain(args.name)
         print(path)
     else:
-        _, path, _, note = catalog.obtain_first(get_task("semantic").zoo_defaults)
+        _, path, _, note = catalog.obtain_first(get_task(DEFAULT).zoo_defaults)
         print(f"{note}\n{path}")
     return 0
 

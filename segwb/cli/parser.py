@@ -11,9 +11,8 @@ from typing import Any
 from ..core.errors import SegwbError
 from ..io.labels import read_labels
 from ..io.model_card import COLOR_ORDERS, LAYOUTS, RESIZE_MODES
-from ..optimize.accuracy_aware import AccuracyTarget
-from ..optimize.quantize import PRESETS, QuantizeSettings
-from ..tasks import REGISTRY
+from ..optimize.settings import PRESETS, AccuracyTarget, QuantizeSettings
+from ..tasks import DEFAULT, REGISTRY
 from ..tutorial.options import TutorialOptions
 
 # Card fields that have a flag, in the order they are shown; ``labels`` comes from a file (--labels FILE).
@@ -65,8 +64,8 @@ def _size(text: str) -> list[int]:
 
 def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
     if task is None:
-        p.add_argument("--task", choices=list(REGISTRY), default="semantic", help="which tutorial's steps (default semantic)")
-    defaults = REGISTRY[task or "semantic"].zoo_defaults
+        p.add_argument("--task", choices=list(REGISTRY), default=DEFAULT, help=f"which tutorial's steps (default {DEFAULT})")
+    defaults = REGISTRY[task or DEFAULT].zoo_defaults
     p.add_argument("--model", help=f"zoo model name or model path (default: {', else '.join(defaults)})")
     p.add_argument("--dataset", default="embedded",
                    help="image folder, Pascal VOC root or COCO root (annotations/instances*.json) (default: the embedded photos)")
@@ -172,12 +171,17 @@ def options_from_args(args: argparse.Namespace) -> TutorialOptions:
                            min_score=args.min_score, max_detections=args.max_detections)
 
 
+def _number(value: Any) -> str:
+    """A value as a flag takes it; floats in full (repr), so 1/255 comes back as the same float."""
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
 def _flag_value(key: str, value: Any) -> str:
     if key == "input_size":
         return f"{value[0]}x{value[1]}"
     if isinstance(value, (list, tuple)):
-        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+        return ",".join(_number(v) for v in value)
+    return _number(value)
 
 
 def to_argv(options: TutorialOptions) -> list[str]:
@@ -191,7 +195,7 @@ def to_argv(options: TutorialOptions) -> list[str]:
     argv += ["--dataset", options.dataset, "--out", str(options.out)]
     if options.split:
         argv += ["--split", options.split]
-    argv += ["--preset", q.preset, "--subset-size", q.subset, "--bench-seconds", f"{options.bench_seconds:g}"]
+    argv += ["--preset", q.preset, "--subset-size", q.subset, "--bench-seconds", _number(options.bench_seconds)]
     if options.no_bf16:
         argv.append("--no-bf16")
     if q.fast_bias_correction:
@@ -201,12 +205,12 @@ def to_argv(options: TutorialOptions) -> list[str]:
     argv += [arg for name in q.ignored_names for arg in ("--ignore", name)]
     argv += [arg for kind in q.ignored_types for arg in ("--ignore-type", kind)]
     if q.method == "accuracy_aware":
-        argv += ["--method", "accuracy-aware", "--max-drop", f"{q.max_drop:g}", "--drop-type", q.drop_type,
+        argv += ["--method", "accuracy-aware", "--max-drop", _number(q.max_drop), "--drop-type", q.drop_type,
                  "--metric", q.metric.replace("_", "-")]
         if q.max_iterations != target.max_iterations:
             argv += ["--max-iterations", str(q.max_iterations)]
     if options.min_score != TutorialOptions.min_score:
-        argv += ["--min-score", f"{options.min_score:g}"]
+        argv += ["--min-score", _number(options.min_score)]
     if options.max_detections != TutorialOptions.max_detections:
         argv += ["--max-detections", str(options.max_detections)]
     for key in CARD_FLAGS:

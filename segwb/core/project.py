@@ -1,8 +1,9 @@
 """A project folder per run, and step caching keyed by model hash + dataset hash + settings.
 
-Paths that a project records (``report.json``, ``predictions/images.json``, explorer cells) are relative to its
-folder when they point inside it, so a project can be moved, archived and imported without rewriting them;
-:meth:`Project.resolve` reads both these and the absolute paths older versions wrote.
+Paths that a project records in ``report.json`` are relative to its folder when they point inside it (the models,
+the overlays), absolute otherwise (the user's dataset), so a project can be moved, archived and imported without
+rewriting them; :meth:`Project.resolve` reads both these and the absolute paths older versions wrote. The image
+table records each photo relative to the dataset folder, and explorer cells their model relative to the cache.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Project:
 
     @property
     def images_json(self) -> Path:
-        """The image table of the last report: name, key, file, size (and COCO id) of every image."""
+        """The image table of the report: name, key, file, size (and COCO id) of every image, written with it."""
         return self.root / "predictions" / "images.json"
 
     @property
@@ -73,9 +74,9 @@ class Project:
 
     def relative(self, path: str | Path) -> str:
         """How the project records ``path``: relative to its folder (POSIX) when inside it, else absolute."""
-        path = Path(path)
+        path = Path(path).resolve()
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return path.relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return str(path)
 
@@ -86,8 +87,8 @@ class Project:
 
     def dataset_root(self, recorded: str) -> Path:
         """Where the dataset a report names is now: the project's own copy (an archive imported with its dataset),
-        else the recorded folder."""
-        return self.dataset_copy if self.dataset_copy.is_dir() else self.resolve(recorded)
+        else the recorded folder (absolute; earlier versions recorded it as typed, relative to the working folder)."""
+        return self.dataset_copy if self.dataset_copy.is_dir() else Path(recorded)
 
     def cached(self, step: str, inputs: dict[str, Any], compute: Callable[[], dict[str, Any]],
                outputs: tuple[Path, ...] = ()) -> dict[str, Any]:

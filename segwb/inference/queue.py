@@ -13,8 +13,9 @@ from ..core.errors import Cancelled
 from .feed import InputFeed
 from .preprocess import Geometry
 
-Progress = Callable[[int, int], None]
-# Called with the finished request, the image's index and its geometry; runs on an OpenVINO thread.
+Progress = Callable[[int, int], None]  # (images done, images in all)
+# Called with the finished request, the image's index and its geometry, on OpenVINO's threads, several at once: it
+# must only touch its own image's data (e.g. one slot per index), or take a lock.
 OnResult = Callable[[ov.InferRequest, int, Geometry], None]
 
 

@@ -74,7 +74,7 @@ def segmentation_rle(seg: Any, size: tuple[int, int]) -> dict[str, Any] | None:
 
 def category_map(labels: tuple[str, ...], categories: list[dict[str, Any]]) -> tuple[dict[int, int], list[str], list[str]]:
     """Model class id → dataset category id by name; and the model and dataset names left unmapped."""
-    by_name = {normalise(c["name"]): c["id"] for c in categories}
+    by_name = {normalise(c["name"]): c["id"] for c in categories if normalise(c["name"])}
     mapping = {i: by_name[normalise(n)] for i, n in enumerate(labels) if normalise(n) in by_name}
     mapped_ids = set(mapping.values())
     return (mapping, [n for i, n in enumerate(labels) if i not in mapping],

@@ -27,8 +27,9 @@ COCO80_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20,
 
 
 def normalise(name: str) -> str:
-    """A label name as compared with another: lower case, letters and digits only ("Potted Plant" = "pottedplant")."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """A label name as compared with another: case-folded, letters and digits only, of any script ("Potted Plant" =
+    "pottedplant", "行人" = "行人"); a name of punctuation only becomes "" and matches nothing."""
+    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 def read_labels(path: Path) -> list[str]:

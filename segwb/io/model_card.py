@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, first_line
 from ..core.storage import write_text
 from .labels import read_labels
 
@@ -80,7 +80,7 @@ def read_card_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ModelError(f"model card is not readable YAML ({_first_line(exc)})", path) from exc
+        raise ModelError(f"model card is not readable YAML ({first_line(exc)})", path) from exc
     if not isinstance(data, dict):
         raise ModelError("model card must be a YAML mapping of field: value", path)
     unknown = sorted(set(data) - CARD_FIELDS - {"labels_file"})
@@ -168,7 +168,3 @@ def load_card(path: Path, vocabulary: Vocabulary) -> ModelCard:
 def card_file(xml: Path) -> Path:
     """Where an imported IR keeps its card."""
     return xml.with_name("model-card.yml")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

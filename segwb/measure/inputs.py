@@ -12,4 +12,4 @@ def random_input(shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
     rng = np.random.default_rng(0)
     if np.issubdtype(dtype, np.integer):
         return rng.integers(0, 256, size=tuple(shape)).astype(dtype)
-    return rng.random(tuple(shape)).astype(dtype)
+    return rng.random(tuple(shape), dtype=np.float32).astype(dtype)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 import sys
 import threading
 import time
@@ -30,37 +29,12 @@ from ..io.datasets import Dataset
 from ..io.model_card import ModelCard
 from ..tasks import of_card
 from ..tasks.base import MIN_VALIDATION_IMAGES, DetectionLimits
+from .settings import AccuracyTarget, check_drop
 from .validator import Validator, choose_metric
 
 log = logging.getLogger("segwb")
-DROP_TYPES = {"absolute": nncf.DropType.ABSOLUTE, "relative": nncf.DropType.RELATIVE}
-MAX_DROP_RANGE = (0.1, 10.0)  # points (absolute) or percent (relative), as in the original
+NNCF_DROP_TYPES = {"absolute": nncf.DropType.ABSOLUTE, "relative": nncf.DropType.RELATIVE}
 MAX_VALIDATION_IMAGES = 300
-
-
-@dataclass(frozen=True)
-class AccuracyTarget:
-    """How much the metric may drop, and against what."""
-
-    max_drop: float = 0.5
-    drop_type: str = "absolute"
-    metric: str = "auto"  # auto | ground_truth | agreement (see segwb.optimize.validator)
-    # NNCF re-ranks every remaining layer group after each step that makes the drop worse (minutes each), so a noisy
-    # metric can keep it going for an hour; a cap ends the run with the scope NNCF holds then. 0: no cap.
-    max_iterations: int = 0
-
-
-def check_drop(target: AccuracyTarget) -> None:
-    """Refuse an unknown drop type or a drop out of the original's range (one line)."""
-    if target.drop_type not in DROP_TYPES:
-        raise SegwbError(f"drop type must be absolute or relative, got {target.drop_type!r}")
-    low, high = MAX_DROP_RANGE
-    if not low <= target.max_drop <= high:
-        unit = "points" if target.drop_type == "absolute" else "percent"
-        raise SegwbError(f"max accuracy drop must be between {low:g} and {high:g} {unit} ({target.drop_type}), "
-                         f"got {target.max_drop:g}")
-    if target.max_iterations < 0:
-        raise SegwbError(f"max iterations must be 0 (no cap) or more, got {target.max_iterations}")
 
 
 def check_target(target: AccuracyTarget, dataset: Dataset) -> None:
@@ -163,7 +137,7 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
         quantized = nncf.quantize_with_accuracy_control(
             model, calibration, nncf.Dataset(list(range(len(validator.samples)))), validator,
             max_drop=target.max_drop if target.drop_type == "absolute" else target.max_drop / 100,
-            drop_type=DROP_TYPES[target.drop_type],
+            drop_type=NNCF_DROP_TYPES[target.drop_type],
             # NNCF would rank on as many images as were calibrated on; rank on every validation image instead
             advanced_accuracy_restorer_parameters=AdvancedAccuracyRestorerParameters(
                 ranking_subset_size=len(validator.samples), max_num_iterations=target.max_iterations or sys.maxsize),
@@ -185,28 +159,3 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
         "seconds": time.perf_counter() - start,
     }
 
-
-def missed_drop_reason(aa: dict[str, Any]) -> str:
-    """Why the AccuracyAware result is not within the drop, and what to try, in words."""
-    if aa.get("stopped") == "max_iterations":
-        why = (f"NNCF stopped at the cap of {int(aa['max_iterations'])} revert steps; the result is the scope it held "
-               "at its last step, not necessarily its best (see the drop after each step).")
-    elif aa.get("stopped") == "all_layers_checked":
-        why = "NNCF tried every group of quantized layers without reaching the drop."
-    else:
-        why = "NNCF ended without reaching the drop."
-    if aa["reference"] == "parent model":
-        # Agreement starts at 100: every changed pixel or detection costs, however harmless against the ground truth.
-        hint = (" Agreement with the parent scores every rounding change as a loss, so a drop smaller than the fully "
-                "quantized model's leaves little quantized; allow a larger drop, or annotate the images.")
-    else:
-        hint = " Try a larger drop, more images, or the Mixed preset."
-    return why + hint
-
-
-def default_method_ignores(aa: dict[str, Any]) -> str:
-    """The reverted layers as the Default method's ignored scope (CLI flags), or "" when none was reverted.
-
-    NNCF's ranking is the sensitivity analysis; reusing its result skips the ranking on the next quantization.
-    """
-    return " ".join(f"--ignore {shlex.quote(name)}" for name in aa["reverted_operations"])

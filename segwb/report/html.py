@@ -13,10 +13,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..core.storage import write_text
-from ..optimize.accuracy_aware import default_method_ignores, missed_drop_reason
 from ..tasks import get as get_task
 from ..tasks.base import MODES
-from .summary import summary
+from .summary import default_method_ignores, missed_drop_reason, summary
 
 
 def _num(number: float | None, digits: int = 2) -> str:

@@ -3,13 +3,14 @@ show them, ``description.txt`` carries them and the Default-vs-AccuracyAware tab
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
-from ..optimize.accuracy_aware import default_method_ignores, missed_drop_reason
 from ..tasks import get as get_task
 from ..tasks.base import Fact, value
 
-__all__ = ["Fact", "summary", "performance_facts", "optimization_facts", "accuracy_aware_facts"]
+__all__ = ["Fact", "summary", "performance_facts", "optimization_facts", "accuracy_aware_facts", "missed_drop_reason",
+           "default_method_ignores"]
 
 
 def performance_facts(performance: dict[str, Any]) -> list[Fact]:
@@ -54,3 +55,29 @@ def summary(report: dict[str, Any]) -> list[Fact]:
              *performance_facts(report["performance"]), *optimization_facts(report["optimized"]),
              *accuracy_aware_facts(report["optimized"].get("accuracy_aware"))]
     return facts + get_task(report["task"]).facts(report["comparison"], report.get("ground_truth"))
+
+
+def missed_drop_reason(aa: dict[str, Any]) -> str:
+    """Why the AccuracyAware result is not within the drop, and what to try, in words."""
+    if aa.get("stopped") == "max_iterations":
+        why = (f"NNCF stopped at the cap of {int(aa['max_iterations'])} revert steps; the result is the scope it held "
+               "at its last step, not necessarily its best (see the drop after each step).")
+    elif aa.get("stopped") == "all_layers_checked":
+        why = "NNCF tried every group of quantized layers without reaching the drop."
+    else:
+        why = "NNCF ended without reaching the drop."
+    if aa["reference"] == "parent model":
+        # Agreement starts at 100: every changed pixel or detection costs, however harmless against the ground truth.
+        hint = (" Agreement with the parent scores every rounding change as a loss, so a drop smaller than the fully "
+                "quantized model's leaves little quantized; allow a larger drop, or annotate the images.")
+    else:
+        hint = " Try a larger drop, more images, or the Mixed preset."
+    return why + hint
+
+
+def default_method_ignores(aa: dict[str, Any]) -> str:
+    """The reverted layers as the Default method's ignored scope (CLI flags), or "" when none was reverted.
+
+    NNCF's ranking is the sensitivity analysis; reusing its result skips the ranking on the next quantization.
+    """
+    return " ".join(f"--ignore {shlex.quote(name)}" for name in aa["reverted_operations"])

@@ -15,6 +15,7 @@ from .instance.task import InstanceTask
 from .semantic.task import SemanticTask
 
 REGISTRY: dict[str, Task] = {task.name: task for task in (SemanticTask(), InstanceTask())}
+DEFAULT = next(iter(REGISTRY))  # the task a run is of when none is named (the first tutorial)
 
 
 def get(name: str) -> Task:

@@ -22,10 +22,10 @@ import openvino as ov
 from ..core.project import Project
 from ..inference.feed import InputFeed
 from ..inference.preprocess import Geometry
+from ..inference.queue import Progress
 from ..io.datasets import Dataset
 from ..io.model_card import ModelCard
 
-Progress = Callable[[int, int], None]
 # Turns a finished request into the task's prediction of one image (a class map, or Instances).
 Decoder = Callable[[ov.InferRequest, Geometry], Any]
 MODES = ("basic", "advanced")

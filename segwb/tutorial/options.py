@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..optimize.quantize import QuantizeSettings
+from ..optimize.settings import QuantizeSettings
+from ..tasks import DEFAULT
 from ..tasks.base import DetectionLimits
 
 UNTIL = ("quantize", "benchmark", "report")  # where a run may stop
@@ -17,7 +18,7 @@ class TutorialOptions:
     """Everything ``segwb tutorial semantic|instance`` takes."""
 
     out: Path
-    task: str = "semantic"
+    task: str = DEFAULT
     model: str | None = None  # zoo name or model path; None = the task's default zoo model
     model_card: str | None = None
     card_overrides: dict[str, Any] = field(default_factory=dict)

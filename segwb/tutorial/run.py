@@ -14,8 +14,9 @@ from ..core.host_threads import single_threaded_host
 from ..core.storage import write_json
 from ..inference.feed import InputFeed
 from ..report.html import write_report_html
+from ..report.schema import Report
 from ..tasks import get as get_task
-from ..tasks import images as image_table
+from ..tasks import image_table
 from ..tasks.base import Progress
 from .options import UNTIL, TutorialOptions
 from .steps import optimized_precision, report_seconds, report_sections, shared_steps, step_predict
@@ -38,7 +39,6 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
     quantized, performance = shared.quantized, shared.performance
     assert performance is not None
     job = task.report_job(project, dataset, parent.card, options.limits)
-    image_table.write(project, job.images)
     feed = InputFeed(job.image_paths(), parent.card)
     with single_threaded_host():  # post-processing runs beside inference or in our own pools
         predicted = {
@@ -47,7 +47,7 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
                                       optimized_precision(performance), feed, progress, cancel),
         }
         compared = job.compare(predicted)
-    report = {
+    report: Report = {
         "segwb_version": __version__,
         "task": task.name,
         **report_sections(project, parent, dataset, options, quantized, performance),
@@ -61,6 +61,7 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
                          "predict_optimized": predicted["optimized"]["cached"], "compare": compared["cached"]},
         "wall_seconds": time.perf_counter() - start,
     }
+    image_table.write(project, job.images)  # with the report: a cancelled run leaves the last report's table
     write_json(project.report_json, report)
     write_report_html(report, project.report_html)
     return project.report_json

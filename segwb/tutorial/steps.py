@@ -25,7 +25,9 @@ from ..io.model_card import ModelCard, card_file
 from ..io.model_file import ir_digest, source_digest
 from ..measure.benchmark import benchmark
 from ..optimize.accuracy_aware import check_target, prepare_validator
-from ..optimize.quantize import METHODS, PIPELINE_VERSION, quantize
+from ..optimize.quantize import PIPELINE_VERSION, quantize
+from ..optimize.settings import METHODS
+from ..report.schema import Report
 from ..tasks import get as get_task
 from ..tasks import load_card
 from ..tasks.base import Progress, ReportJob
@@ -211,11 +213,11 @@ def shared_steps(options: TutorialOptions, cancel: threading.Event | None, until
 
 
 def report_sections(project: Project, parent: Parent, dataset: Dataset, options: TutorialOptions,
-                    quantized: dict[str, Any], performance: dict[str, Any]) -> dict[str, Any]:
+                    quantized: dict[str, Any], performance: dict[str, Any]) -> Report:
     """The parts of ``report.json`` every task shares: dataset, parent, optimized, performance."""
     return {
         "model_choice": parent.note,
-        "dataset": {"path": str(dataset.root), "layout": dataset.layout, "images": len(dataset),
+        "dataset": {"path": dataset.location, "layout": dataset.layout, "images": len(dataset),
                     "annotated": dataset.annotated, "skipped": dataset.skipped},
         "parent": {"path": project.relative(parent.xml), "digest": parent.digest,
                    "size_bytes": parent.xml.with_suffix(".bin").stat().st_size, "card": parent.card.to_dict()},

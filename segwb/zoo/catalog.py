@@ -70,18 +70,19 @@ def obtain(name: str, cancel: threading.Event | None = None) -> tuple[Path, dict
 def obtain_first(names: Sequence[str], cancel: threading.Event | None = None) -> tuple[str, Path, dict[str, Any], str]:
     """The first of ``names`` (a tutorial's model, then its fallbacks) that can be fetched: its name, model file,
     card fields and a sentence saying which model and why. When none can, the error says how to point at a model."""
-    first, reason = names[0], None
+    first, reasons = names[0], {}
     for name in names:
         try:
             path, card = obtain(name, cancel)
         except DownloadError as exc:
-            reason = reason or exc
+            reasons[name] = exc
             if name != names[-1]:
                 log.warning("%s is not available (%s); using the next fallback instead", name, exc)
             continue
         if name == first:
             return name, path, card, f"model: {name} (the tutorial's model)"
-        return name, path, card, f"model: {name}, because the tutorial's {first} could not be fetched ({reason})"
-    raise DownloadError(f"the tutorial's model {first} could not be fetched ({reason}); point at a model with "
-                        "--model PATH (IR, ONNX, TFLite or TensorFlow; e.g. a YOLO-seg OpenVINO export) or place the IR "
-                        "in the cache with `segwb fetch` when online")
+        return name, path, card, f"model: {name}, because the tutorial's {first} could not be fetched ({reasons[first]})"
+    fallbacks = "".join(f"; nor its fallback {name} ({reason})" for name, reason in list(reasons.items())[1:])
+    raise DownloadError(f"the tutorial's model {first} could not be fetched ({reasons[first]}){fallbacks}; point at a "
+                        "model with --model PATH (IR, ONNX, TFLite or TensorFlow; e.g. a YOLO-seg OpenVINO export) or "
+                        "place the IR in the cache with `segwb fetch` when online")

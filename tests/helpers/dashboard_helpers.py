@@ -224,3 +224,15 @@ def write_semantic_project(root: Path) -> dict:
                                         "overlay": "overlays/photo.jpg"}]}}
     (root / "report.json").write_text(json.dumps(report))
     return report
+
+
+def semantic_rows_report(n: int = 23) -> dict:
+    """A semantic report's rows only: ``n`` images with made-up results (one value per image repeats in a known
+    order) and one image without any (N/A), three classes each, for table tests."""
+    basic = [{"image": f"img{i:02d}.jpg", "average_result": (i * 37 % n) / n, "pixel_agreement": 1 - i / 100,
+              "overlay": f"overlays/img{i:02d}.png"} for i in range(n)]
+    basic.append({"image": "blank.jpg", "average_result": None, "pixel_agreement": None, "overlay": "overlays/blank.png"})
+    advanced = [{"image": r["image"], "class_id": c, "class_name": ["background", "person", "cat"][c],
+                 "result": None if r["average_result"] is None else (r["average_result"] + c / 10) % 1}
+                for r in basic for c in range(3)]
+    return {"task": "semantic", "comparison": {"basic": basic, "advanced": advanced}}

@@ -20,12 +20,9 @@ from segwb.io.datasets import open_dataset
 from segwb.io.labels import VOC_LABELS
 from segwb.io.model_card import ModelCard
 from segwb.io.model_file import save_ir
-from segwb.optimize.accuracy_aware import (
-    RestorerLog,
-    default_method_ignores,
-    missed_drop_reason,
-)
+from segwb.optimize.accuracy_aware import RestorerLog
 from segwb.report.html import accuracy_aware_html
+from segwb.report.summary import default_method_ignores, missed_drop_reason
 from segwb.ship.description import describe
 from segwb.tasks.instance.instances import Instances
 from segwb.tasks.instance.validation import InstanceAgreement, instance_truth
@@ -309,7 +306,7 @@ def test_instance_ground_truth_is_coco_mask_ap(tmp_path: Path) -> None:
 
 def test_no_iteration_cap_keeps_the_earlier_cache_key() -> None:
     """Projects quantized before --max-iterations existed are reused when no cap is asked for."""
-    from segwb.optimize.quantize import QuantizeSettings
+    from segwb.optimize.settings import QuantizeSettings
 
     assert "max_iterations" not in QuantizeSettings(method="accuracy_aware").to_dict()
     assert QuantizeSettings(method="accuracy_aware", max_iterations=3).to_dict()["max_iterations"] == 3

@@ -24,8 +24,10 @@ from segwb.inference.feed import InputFeed
 from segwb.io.datasets import open_dataset
 from segwb.io.labels import VOC_LABELS
 from segwb.tasks import get as get_task
+from segwb.tasks.image_table import read as read_image_table
 from segwb.tasks.base import DetectionLimits
 from segwb.tutorial.options import TutorialOptions
+from segwb.tutorial.run import run
 from segwb.tutorial.steps import step_import, step_predict
 
 LABELS = ("background", "person", "cat")
@@ -187,6 +189,27 @@ def test_scores_model_on_photo_folder(tmp_path: Path, photo_folder: Path) -> Non
     assert report["ground_truth"] is None and report["dataset"]["layout"] == "images"
     assert report["parent"]["card"]["adapter"] == "scores"
     assert (out / "predictions" / "parent" / "sub" / "c.png").is_file()
+
+
+def test_relative_dataset_is_recorded_absolute_and_the_table_with_the_report(
+        tmp_path: Path, photo_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--dataset photos`` from the folder holding it: the report names the absolute folder (a relative one would be
+    read against the project later); a cancelled re-run keeps the image table of the report that is there."""
+    monkeypatch.chdir(photo_folder.parent)
+    xml = write_model(tmp_path / "model", "class_map")
+    report = _tutorial(xml, "photos", tmp_path / "out")
+    assert report["dataset"]["path"] == str(photo_folder.resolve())
+    project = Project(tmp_path / "out")
+    viewer = get_task("semantic").viewer(project, report)
+    assert all(viewer.panels(n, set(), 0.5, 0.8, 64).photo_found for n in viewer.names)
+    before = project.images_json.read_bytes()
+    (photo_folder / "e.jpg").write_bytes((photo_folder / "a.jpg").read_bytes())
+    cancel = threading.Event()
+    cancel.set()
+    options = TutorialOptions(out=project.root, model=str(xml), dataset=str(photo_folder), bench_seconds=0.3)
+    with pytest.raises(Cancelled):
+        run(options, cancel=cancel)
+    assert project.images_json.read_bytes() == before and len(read_image_table(project, report)) == len(report["comparison"]["basic"])
 
 
 def test_no_bf16(tmp_path: Path, photo_folder: Path) -> None:

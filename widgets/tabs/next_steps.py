@@ -32,10 +32,10 @@ def reproduce_html(options: TutorialOptions) -> str:
     return html
 
 
-def files_html(report: dict[str, Any], project: Path) -> str:
+def files_html(project: Path) -> str:
     """Where the INT8 model, the report page and the report data are."""
-    folder = Project(project)
-    return (f"<h3>Files</h3><ul><li>INT8 model (OpenVINO IR): <code>{escape(folder.resolve(report['optimized']['path']))}</code></li>"
+    folder = Project(project)  # the models are where the project keeps them, whatever an older report recorded
+    return (f"<h3>Files</h3><ul><li>INT8 model (OpenVINO IR): <code>{escape(folder.optimized_xml)}</code></li>"
             f"<li>Standalone report page: <code>{escape(folder.report_html)}</code></li>"
             f"<li>Report data: <code>{escape(folder.report_json)}</code></li></ul>")
 
@@ -63,7 +63,7 @@ def opened_html(project: Path, report: dict[str, Any] | None) -> str:
                        "`segwb tutorial`, which reuses every step that still matches.")]
     if report:
         method = report["optimized"]["settings"].get("method", "default")
-        parts += [files_html(report, project), hints_html(report, method)]
+        parts += [files_html(project), hints_html(report, method)]
     return "".join(parts)
 
 
@@ -96,5 +96,5 @@ class NextStepsTab:
             return input_error_html(one_line(exc))
         parts = [reproduce_html(options)]
         if results.report and results.project is not None:
-            parts += [files_html(results.report, results.project), hints_html(results.report, options.quantize.method)]
+            parts += [files_html(results.project), hints_html(results.report, options.quantize.method)]
         return "".join(parts)

@@ -10,8 +10,8 @@ from typing import Any
 import ipywidgets as w
 
 from segwb.core.errors import SegwbError
-from segwb.optimize.accuracy_aware import MAX_DROP_RANGE, AccuracyTarget, check_drop
-from segwb.optimize.quantize import METHODS, PRESETS, QuantizeSettings, subset_size
+from segwb.optimize.settings import (MAX_DROP_RANGE, METHODS, PRESETS, AccuracyTarget, QuantizeSettings, check_drop,
+                                     subset_size)
 from segwb.report.html import accuracy_aware_html, graph_fixes_html
 from segwb.tutorial.options import UNTIL, TutorialOptions
 from segwb.tutorial.run import run

@@ -61,6 +61,12 @@ class Dataset:
             h.update(file_digest(self.annotation_file).encode())
         return h.hexdigest()
 
+    @property
+    def location(self) -> str:
+        """Where the dataset is, as a report records it: the folder's absolute path (a path relative to the working
+        directory would be read against the project folder later), or the name of the embedded photos."""
+        return str(Path(self.root).resolve()) if isinstance(self.root, Path) else self.root
+
     def file(self, sample: Sample) -> str:
         """Where ``sample`` is inside the dataset folder (POSIX), as a project records it; else its full path."""
         try:

@@ -23,14 +23,14 @@ from ...inference.queue import run_over
 from ...io.datasets import Dataset
 from ...io.images import load_image, save_image
 from ...io.model_card import ModelCard
-from .. import images as image_table
+from .. import image_table
 from ..base import DetectionLimits, ImageRecord, Progress, ReportJob
 from .adapters import decoder
 from .categories import UNMAPPED, categories
 from .coco_eval import evaluate
 from .metrics import MATCH_IOU, compare_instances
 from .overlay import instance_overlay
-from .results import load_instances, to_result
+from .results import load_instances, predictions_file, to_results
 
 log = logging.getLogger("segwb")
 
@@ -40,8 +40,8 @@ class InstanceJob(ReportJob):
 
     def __init__(self, project: Project, dataset: Dataset, card: ModelCard, limits: DetectionLimits) -> None:
         super().__init__(project, dataset, card, limits)
-        self.categories = categories(card, dataset)
-        self.mapping: dict[int, int] = self.categories["mapping"]
+        self.category_info = categories(card, dataset)
+        self.mapping: dict[int, int] = self.category_info["mapping"]
 
     @cached_property
     def images(self) -> list[ImageRecord]:
@@ -50,7 +50,7 @@ class InstanceJob(ReportJob):
 
     def predictions_file(self, role: str) -> Path:
         """``predictions/<role>.json``: the role's detections in the COCO results format."""
-        return self.project.root / "predictions" / f"{role}.json"
+        return predictions_file(self.project.root, role)
 
     def predict_inputs(self) -> dict[str, Any]:
         return {**self.limits.to_dict(), "mapping": {str(k): v for k, v in self.mapping.items()}}
@@ -63,28 +63,30 @@ class InstanceJob(ReportJob):
         """Detections of every image in the COCO results format, at the original image size, saved once complete."""
         decode = decoder(self.card, self.limits.min_score, self.limits.max_detections)
         ids = [image.image_id for image in self.images]
-        results: dict[int, list[dict[str, Any]]] = {}
+        results: list[list[dict[str, Any]]] = [[] for _ in ids]  # one slot per image: callbacks never share one
 
         def collect(request: ov.InferRequest, index: int, geometry: Geometry) -> None:
-            found = decode(request, geometry)
-            results[ids[index]] = [to_result(ids[index], self.mapping.get(int(c), UNMAPPED), int(c), s, b, m)
-                                   for c, s, b, m in zip(found.class_ids, found.scores, found.boxes, found.masks,
-                                                         strict=True)]
+            results[index] = to_results(ids[index], decode(request, geometry), self.category_of)
 
         run_over(compiled, feed, collect, progress, cancel, "prediction cancelled; nothing was saved for this model")
-        saved = [entry for image_id in ids for entry in results[image_id]]
+        saved = [entry for image in results for entry in image]
         write_json(self.predictions_file(role), saved)
         return {"detections": len(saved)}
 
+    def category_of(self, class_id: int) -> int:
+        """The dataset category id of a model class (UNMAPPED when it has none)."""
+        return self.mapping.get(class_id, UNMAPPED)
+
     def compare(self, predicted: dict[str, dict[str, Any]]) -> dict[str, Any]:
         inputs = {"parent": predicted["parent"]["key"], "optimized": predicted["optimized"]["key"],
-                  "labels": list(self.card.labels), "annotations": self.dataset.annotated, "categories": self.categories,
+                  "labels": list(self.card.labels), "annotations": self.dataset.annotated, "categories": self.category_info,
                   "timed": True}
         return self.project.cached("compare", inputs, self._compare, tuple(self.project.overlay(i.key) for i in self.images))
 
     def report_extras(self) -> dict[str, Any]:
-        return {"predictions": {"parent": "predictions/parent.json", "optimized": "predictions/optimized.json",
-                                "images": "predictions/images.json"}}
+        files = {role: self.predictions_file(role) for role in ("parent", "optimized")}
+        return {"predictions": {name: self.project.relative(path)
+                                for name, path in {**files, "images": self.project.images_json}.items()}}
 
     def _compare(self) -> dict[str, Any]:
         """Per-image and per-class rows with the parent as reference, overlays, and COCO AP when annotated.
@@ -108,7 +110,7 @@ class InstanceJob(ReportJob):
                                                  result.parent_matched, result.optimized_matched))
             a, b, m = result.optimized, result.parent, result.matches
             row = {"image": image.name, "optimized_detections": a, "parent_detections": b, "matches": m,
-                   "agreement": 2 * m / (a + b) if a + b else None, "overlay": overlay.relative_to(project.root).as_posix()}
+                   "agreement": 2 * m / (a + b) if a + b else None, "overlay": project.relative(overlay)}
             per_class = [{"image": image.name, "class_id": r.class_id, "class_name": card.label(r.class_id),
                           "optimized_detections": r.optimized, "parent_detections": r.parent, "matches": r.matches,
                           "average_precision": r.average_precision, "precision": r.precision}
@@ -122,8 +124,8 @@ class InstanceJob(ReportJob):
             mapped = sorted(set(self.mapping.values()))
             result = {"images": len(ids), "annotation_file": project.relative(dataset.annotation_file),
                       "categories_evaluated": len(mapped),
-                      "unmapped_model_classes": self.categories["unmapped_model_classes"],
-                      "unmapped_dataset_classes": self.categories["unmapped_dataset_classes"]}
+                      "unmapped_model_classes": self.category_info["unmapped_model_classes"],
+                      "unmapped_dataset_classes": self.category_info["unmapped_dataset_classes"]}
             for role in ("parent", "optimized"):
                 result[role] = evaluate(dataset.coco, ids, saved[role], mapped)
             return result

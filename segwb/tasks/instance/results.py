@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .instances import Instances, empty
+
+
+def predictions_file(root: Path, role: str) -> Path:
+    """``predictions/<role>.json`` of the project folder ``root``: the role's detections in the COCO results format."""
+    return root / "predictions" / f"{role}.json"
 
 
 def to_result(image_id: int, category_id: int, class_id: int, score: float, box: np.ndarray,
@@ -17,6 +24,12 @@ def to_result(image_id: int, category_id: int, class_id: int, score: float, box:
     return {"image_id": image_id, "category_id": category_id, "class_id": class_id, "score": float(score),
             "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
             "segmentation": {"size": list(rle["size"]), "counts": counts.decode() if isinstance(counts, bytes) else counts}}
+
+
+def to_results(image_id: int, found: Instances, category_of: Callable[[int], int]) -> list[dict[str, Any]]:
+    """Every detection of one image in the COCO results format, its category id given by ``category_of(class_id)``."""
+    return [to_result(image_id, category_of(int(c)), int(c), s, b, m)
+            for c, s, b, m in zip(found.class_ids, found.scores, found.boxes, found.masks, strict=True)]
 
 
 def load_instances(results: list[dict[str, Any]], images: list[tuple[int, tuple[int, int]]]) -> dict[int, Instances]:

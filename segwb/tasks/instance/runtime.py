@@ -13,17 +13,15 @@ from ...core.storage import write_json
 from ...inference.preprocess import Geometry
 from ...io.model_card import ModelCard
 from .adapters import decoder
-from .results import to_result
+from .results import to_results
 
 
 def save(request: ov.InferRequest, settings: dict[str, Any], card: ModelCard, geometry: Geometry, dest: Path) -> str:
     """Save the detections of a finished request as ``dest``.json; a summary of them."""
     found = decoder(card, settings["min_score"], settings["max_detections"])(request, geometry)
-    detections = []
-    for c, s, b, m in zip(found.class_ids, found.scores, found.boxes, found.masks, strict=True):
-        entry = to_result(0, 0, int(c), s, b, m)
-        detections.append({"class_id": entry["class_id"], "label": card.label(int(c)), "score": entry["score"],
-                           "bbox": entry["bbox"], "segmentation": entry["segmentation"]})
+    detections = [{"class_id": entry["class_id"], "label": card.label(entry["class_id"]), "score": entry["score"],
+                   "bbox": entry["bbox"], "segmentation": entry["segmentation"]}
+                  for entry in to_results(0, found, lambda c: 0)]
     height, width = found.image_size
     write_json(dest.with_suffix(".json"), {"height": height, "width": width, "detections": detections})
     best = ", ".join(f"{d['label'] or d['class_id']} {d['score']:.2f}" for d in detections[:5])

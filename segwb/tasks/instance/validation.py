@@ -15,7 +15,7 @@ from .categories import UNMAPPED
 from .coco_eval import evaluate
 from .instances import Instances, empty
 from .metrics import MATCH_IOU, compare_instances
-from .results import to_result
+from .results import to_results
 
 
 def _f1(matches: int, a: int, b: int) -> float:
@@ -53,8 +53,7 @@ class InstanceTruth:
 
     def image(self, index: int, prediction: Instances) -> tuple[list[dict[str, Any]], float]:
         image_id = self.image_ids[index]
-        results = [to_result(image_id, self.mapping.get(int(c), UNMAPPED), int(c), s, b, m)
-                   for c, s, b, m in zip(prediction.class_ids, prediction.scores, prediction.boxes, prediction.masks, strict=True)]
+        results = to_results(image_id, prediction, lambda c: self.mapping.get(c, UNMAPPED))
         aps = [row.average_precision for row in compare_instances(self.truth[index], prediction,
                                                                   crowd=self.crowd[index]).classes
                if row.average_precision is not None]

@@ -13,10 +13,10 @@ from pycocotools import mask as mask_utils
 
 from ...core.project import Project
 from ...core.storage import read_json
-from .. import images as image_table
+from .. import image_table
 from ..base import Badge, Panels, Viewer
 from ..drawing import FONT, PALETTE_BGR, class_colour, fit, load_photo
-from .results import load_instances
+from .results import load_instances, predictions_file
 
 PARENT_BGR = (235, 140, 40)  # comparison panel: every parent item blue …
 OPTIMIZED_BGR = (20, 150, 255)  # … and every optimized item orange, as the Workbench's comparison mode
@@ -86,7 +86,7 @@ class InstanceViewer(Viewer):
         sizes = [(i.image_id, (i.height, i.width)) for i in self.images.values()]
         self.detections: dict[str, dict[int, list[Detection]]] = {}
         for role, _ in ROLES:
-            found = load_instances(read_json(project.root / "predictions" / f"{role}.json"), sizes)
+            found = load_instances(read_json(predictions_file(project.root, role)), sizes)
             self.detections[role] = {image_id: [
                 Detection(i, int(c), labels[c] if 0 <= c < len(labels) else f"class {c}", float(score),
                           (float(x1), float(y1), float(x2 - x1), float(y2 - y1)), mask)

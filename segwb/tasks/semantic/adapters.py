@@ -67,6 +67,11 @@ def decoder(card: ModelCard) -> Callable[[ov.InferRequest, Geometry], np.ndarray
     return decode
 
 
+def class_labels(card: ModelCard, classes: int) -> tuple[str, ...]:
+    """The card's labels, else "class <id>" for each of the adapter's ``classes``."""
+    return card.labels or tuple(f"class {i}" for i in range(classes))
+
+
 def num_classes(card: ModelCard, output_shape: tuple[int, ...]) -> int:
     """Number of classes the adapter can emit (labels win; else channels; else 256 ids)."""
     if card.labels:

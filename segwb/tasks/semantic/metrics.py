@@ -78,7 +78,7 @@ def label_lut(dataset_labels: tuple[str, ...], model_labels: tuple[str, ...], vo
     256-entry lookup table and the dataset names that had no model class.
     """
     lut = np.full(256, void, dtype=np.uint8)
-    model_ids = {normalise(n): i for i, n in enumerate(model_labels)}
+    model_ids = {normalise(n): i for i, n in enumerate(model_labels) if normalise(n)}
     background = model_ids.get("background")
     unmapped = []
     for data_id, name in enumerate(dataset_labels):

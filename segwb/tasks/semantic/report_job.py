@@ -22,9 +22,9 @@ from ...inference.queue import run_over
 from ...io.datasets import Dataset, Sample, load_mask
 from ...io.images import load_image, save_image
 from ...io.model_card import ModelCard
-from .. import images as image_table
+from .. import image_table
 from ..base import DetectionLimits, ImageRecord, Progress, ReportJob
-from .adapters import decoder, output_classes
+from .adapters import class_labels, decoder, output_classes
 from .class_maps import load_class_map, prediction_path, save_class_map
 from .metrics import compare_maps, confusion_matrix, label_lut, mean_iou
 from .overlay import semantic_overlay
@@ -71,7 +71,7 @@ class SemanticJob(ReportJob):
         """
         start = time.perf_counter()
         project, card, dataset, classes = self.project, self.card, self.dataset, self.classes
-        labels = card.labels or tuple(f"class {i}" for i in range(classes))
+        labels = class_labels(card, classes)
         basic, advanced = [], []
         annotated = [s for s in dataset.samples if s.annotation] if dataset.labels else []
         lut, unmapped = label_lut(dataset.labels, labels) if annotated else (None, [])
@@ -84,7 +84,7 @@ class SemanticJob(ReportJob):
             overlay = project.overlay(sample.key)
             save_image(overlay, semantic_overlay(load_image(sample.path), parent, optimized, labels, result.pixel_agreement))
             row = {"image": sample.name, "average_result": result.average, "pixel_agreement": result.pixel_agreement,
-                   "overlay": overlay.relative_to(project.root).as_posix()}
+                   "overlay": project.relative(overlay)}
             per_class = [{"image": sample.name, "class_id": c, "class_name": card.label(c), "result": iou}
                          for c, iou in sorted(result.class_iou.items())]
             confusion = {}

@@ -11,6 +11,7 @@ import numpy as np
 from ...io.datasets import Dataset, load_mask
 from ...io.model_card import ModelCard
 from ..base import MIN_VALIDATION_IMAGES
+from .adapters import class_labels
 from .metrics import compare_maps, confusion_matrix, label_lut, mean_iou
 
 log = logging.getLogger("segwb")
@@ -53,10 +54,6 @@ class SemanticAgreement:
         return 100.0 * float(np.mean(stats)) if stats else 0.0
 
 
-def model_labels(card: ModelCard, classes: int) -> tuple[str, ...]:
-    return card.labels or tuple(f"class {i}" for i in range(classes))
-
-
 def semantic_truth_problem(dataset: Dataset, card: ModelCard, classes: int) -> str | None:
     """Why mean IoU against the dataset's masks cannot be computed (None: it can); reads no mask."""
     annotated = [s for s in dataset.samples if s.annotation]
@@ -65,7 +62,7 @@ def semantic_truth_problem(dataset: Dataset, card: ModelCard, classes: int) -> s
     if len(annotated) < len(dataset.samples):
         return (f"{dataset.root}: only {len(annotated)} of {len(dataset.samples)} images have a class mask, "
                 "too few to rank layers on")
-    _, unmapped = label_lut(dataset.labels, model_labels(card, classes))
+    _, unmapped = label_lut(dataset.labels, class_labels(card, classes))
     if not [n for n in dataset.labels if n not in unmapped and n.lower() != "background"]:
         return f"{dataset.root}: none of its classes ({', '.join(dataset.labels[:5])}, ...) is a class of the model"
     return None
@@ -75,7 +72,7 @@ def semantic_truth(dataset: Dataset, card: ModelCard, classes: int) -> SemanticT
     """The ground-truth metric, or why it cannot be computed."""
     if problem := semantic_truth_problem(dataset, card, classes):
         return problem
-    lut, _ = label_lut(dataset.labels, model_labels(card, classes))
+    lut, _ = label_lut(dataset.labels, class_labels(card, classes))
     return SemanticTruth([lut[load_mask(s.annotation)] for s in dataset.samples if s.annotation], classes)
 
 

@@ -10,19 +10,13 @@ import cv2
 import numpy as np
 
 from ...core.project import Project
-from .. import images as image_table
+from .. import image_table
 from ..base import Badge, Panels, Viewer
-from ..drawing import PALETTE_BGR, class_colour, fit, load_photo
+from ..drawing import class_colour, fit, load_photo
 from .class_maps import load_class_map, prediction_path
+from .overlay import tint
 
 DISAGREE_BGR = (0, 0, 255)
-
-
-def _paint(photo: np.ndarray, ids: np.ndarray, visible: np.ndarray, opacity: float) -> np.ndarray:
-    """Colour visible pixels by class at ``opacity``; the rest keeps the photo."""
-    colour = PALETTE_BGR[ids.astype(np.int64) % 256]
-    blended = cv2.addWeighted(photo, 1 - opacity, colour, opacity, 0)
-    return np.where(visible[..., None], blended, photo)
 
 
 class SemanticViewer(Viewer):
@@ -83,4 +77,4 @@ class SemanticViewer(Viewer):
         info = (f"{name}: average result {'N/A' if avg is None else f'{avg:.4f}'}, pixel agreement "
                 f"{'N/A' if agree is None else f'{100 * agree:.2f} %'}; red = pixels where the models disagree "
                 f"({'N/A' if share is None else f'{100 * share:.2f} %'} of the pixels of the shown classes).")
-        return Panels(_paint(photo, p, p_on, opacity), _paint(photo, o, o_on, opacity), grey, info, found)
+        return Panels(tint(photo, p, p_on, opacity), tint(photo, o, o_on, opacity), grey, info, found)

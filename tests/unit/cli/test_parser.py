@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from segwb.cli.parser import build_parser, command_line, options_from_args, to_argv
-from segwb.optimize.quantize import QuantizeSettings
+from segwb.optimize.settings import QuantizeSettings
 from segwb.tutorial.options import TutorialOptions
 
 CASES = [
     TutorialOptions(out=Path("projects/x")),
     TutorialOptions(out=Path("/tmp/p q"), task="instance", model="my model.onnx", model_card="card.yml",
                     dataset="/data/coco", split="val2017", bench_seconds=2.5, no_bf16=True, min_score=0.25,
-                    max_detections=30, card_overrides={"color_order": "BGR", "mean": [123.7, 116.3, 103.5], "scale": 58.0,
+                    max_detections=30, card_overrides={"color_order": "BGR", "mean": [123.7, 116.3, 103.5], "scale": 1 / 255,
                                                        "input_size": [320, 544], "adapter": "yolo_raw", "nms_iou": 0.6},
                     quantize=QuantizeSettings(preset="mixed", subset="50%", fast_bias_correction=True, graph_fixes=False,
                                               ignored_names=("conv 1", "add_2"), ignored_types=("Softmax",))),
@@ -34,7 +34,7 @@ def test_the_command_line_is_shell_quoted() -> None:
     line = command_line(CASES[1])
     assert line.startswith("segwb tutorial instance --model 'my model.onnx'") and "--out '/tmp/p q'" in line
     assert "--ignore 'conv 1' --ignore add_2 --ignore-type Softmax" in line and "--mean 123.7,116.3,103.5" in line
-    assert "--input-size 320x544" in line
+    assert "--input-size 320x544" in line and "--scale 0.00392156862745098" in line  # floats in full
 
 
 def test_every_task_has_its_subcommand() -> None:

@@ -105,6 +105,7 @@ def test_paths_inside_are_recorded_relative_and_resolved(tmp_path: Path) -> None
     assert project.relative(tmp_path / "p" / "x" / ".." / "overlays" / "a.jpg") == "overlays/a.jpg"
     outside = tmp_path / "photos" / "a.jpg"
     assert project.relative(outside) == str(outside)
+    assert project.relative("rel/x.jpg") == str(Path.cwd() / "rel" / "x.jpg")  # outside, given relative: made absolute
     assert project.resolve("models/parent/model.xml") == project.parent_xml
     assert project.resolve(str(outside)) == outside
     assert project.model_xml("optimized") == project.optimized_xml

@@ -1,4 +1,4 @@
-"""segwb.feed.InputFeed: inputs made ahead in order, kept for the next model within a budget, cancellable."""
+"""segwb.inference.feed.InputFeed: inputs made ahead in order, kept for the next model within a budget, cancellable."""
 
 from __future__ import annotations
 

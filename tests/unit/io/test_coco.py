@@ -1,4 +1,4 @@
-"""The COCO layout (segwb.datasets.open_dataset) and segwb.coco: reading and checking instances files,
+"""The COCO layout (segwb.io.datasets) and segwb.io.coco: reading and checking instances files,
 category mapping by name, default category ids, to_result and evaluate (faster-coco-eval, checked against
 pycocotools' COCOeval).
 

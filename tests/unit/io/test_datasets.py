@@ -1,4 +1,4 @@
-"""segwb.datasets: image folders, a Pascal VOC layout built in tmp_path, the embedded photos, the digest."""
+"""segwb.io.datasets: image folders, a Pascal VOC layout built in tmp_path, the embedded photos, the digest."""
 
 from __future__ import annotations
 

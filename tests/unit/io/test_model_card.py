@@ -1,4 +1,4 @@
-"""segwb.modelcard: finding the card next to a model, validating fields, merging, asking for what is missing."""
+"""segwb.io.model_card: finding the card next to a model, validating fields, merging, asking for what is missing."""
 
 from __future__ import annotations
 

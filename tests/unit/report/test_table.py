@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard_helpers import semantic_rows_report
 from segwb.core.errors import SegwbError
 from segwb.report.table import (
     Query,
@@ -17,16 +18,6 @@ from segwb.report.table import (
 )
 
 
-def _semantic_report(n: int = 23) -> dict:
-    basic = [{"image": f"img{i:02d}.jpg", "average_result": (i * 37 % n) / n, "pixel_agreement": 1 - i / 100,
-              "overlay": f"overlays/img{i:02d}.png"} for i in range(n)]
-    basic.append({"image": "blank.jpg", "average_result": None, "pixel_agreement": None, "overlay": "overlays/blank.png"})
-    advanced = [{"image": r["image"], "class_id": c, "class_name": ["background", "person", "cat"][c],
-                 "result": None if r["average_result"] is None else (r["average_result"] + c / 10) % 1}
-                for r in basic for c in range(3)]
-    return {"task": "semantic", "comparison": {"basic": basic, "advanced": advanced}}
-
-
 def test_sort_missing_values_last_both_ways() -> None:
     rows = [{"image": "a", "v": 0.5}, {"image": "b", "v": None}, {"image": "c", "v": 0.1}, {"image": "d", "v": 0.9}]
     assert [r["image"] for r in sort_rows(rows, "v")] == ["c", "a", "d", "b"]
@@ -35,7 +26,7 @@ def test_sort_missing_values_last_both_ways() -> None:
 
 
 def test_filters_and_pages() -> None:
-    rows = table_rows(_semantic_report(), "basic")
+    rows = table_rows(semantic_rows_report(), "basic")
     page = run_query(rows, Query("average_result", filters={"average_result": (0.2, 0.6)}, page_size=5))
     kept = [r for r in rows if r["average_result"] is not None and 0.2 <= r["average_result"] <= 0.6]
     assert page.matching == len(kept) and page.pages == -(-len(kept) // 5)

@@ -1,4 +1,4 @@
-"""segwb.instance_metrics and segwb.instances: matching, AP and the per-class rows, by hand and against pycocotools.
+"""segwb.tasks.instance.metrics and .instances: matching, AP and the per-class rows, by hand and against pycocotools.
 
 Masks are small numpy rectangles (or "the first k pixels of a 10x10 block", whose IoU with the full block is
 exactly k/100) encoded as RLE with ``encode_crop``. Every expected number is worked out in a comment.

@@ -1,4 +1,4 @@
-"""Model import (segwb.models): one-line errors for bad input, card inference, reshape, IR export."""
+"""Model import (segwb.tasks.model_import, segwb.io.model_file): one-line errors for bad input, card inference, reshape, IR export."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""segwb.preprocess (resize modes, tensor layout, channel order, normalisation) and segwb.semantic
+"""segwb.inference.preprocess (resize modes, tensor layout, channel order, normalisation) and segwb.tasks.semantic.adapters
 (mapping class-map and score outputs back to the original image through the resize geometry)."""
 
 from __future__ import annotations

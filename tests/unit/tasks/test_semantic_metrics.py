@@ -1,4 +1,4 @@
-"""segwb.semantic_metrics against small class maps whose IoUs are worked out by hand.
+"""segwb.tasks.semantic.metrics against small class maps whose IoUs are worked out by hand.
 
 Spec (the original DL Workbench semantic report, parent map as reference): only pixels where both maps
 hold a valid id (0..K-1) count; IoU_c = CM[c,c] / (row_c + col_c - CM[c,c]); a class absent from both

@@ -77,6 +77,20 @@ def test_settings_are_saved_and_restored(tmp_path: Path) -> None:
     assert restored[-1] == {"value": 2}
 
 
+def test_settings_of_an_earlier_version_are_kept(tmp_path: Path) -> None:
+    """Earlier dashboards saved the Optimize settings at the top level, beside the picker's section."""
+    (tmp_path / "dashboard-state.json").write_text(json.dumps(
+        {"picker": {"task": "semantic"}, "method": "accuracy_aware", "max_drop": 1.0, "project": None, "opened": None}))
+    got: dict = {}
+    state = DashboardState(tmp_path, JobRunner())
+    state.keep_settings("picker", dict, lambda saved: got.update(picker=saved))
+    state.keep_settings("optimize", dict, lambda saved: got.update(optimize=saved))
+    state.provide_options(lambda: TutorialOptions(out=tmp_path / "p"))
+    state.restore()
+    assert got["picker"] == {"task": "semantic"}
+    assert got["optimize"]["method"] == "accuracy_aware" and got["optimize"]["max_drop"] == 1.0
+
+
 def test_every_listener_hears_the_results_even_if_one_fails(tmp_path: Path) -> None:
     state = DashboardState(tmp_path, JobRunner())
     heard: list = []

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard_helpers import write_instance_project
+from dashboard_helpers import semantic_rows_report, write_instance_project
 from segwb.report.table import columns
 from widgets.table import ReportTable
-
-
-def _semantic_report(n: int = 23) -> dict:
-    basic = [{"image": f"img{i:02d}.jpg", "average_result": (i * 37 % n) / n, "pixel_agreement": 1 - i / 100,
-              "overlay": f"overlays/img{i:02d}.png"} for i in range(n)]
-    basic.append({"image": "blank.jpg", "average_result": None, "pixel_agreement": None, "overlay": "overlays/blank.png"})
-    advanced = [{"image": r["image"], "class_id": c, "class_name": ["background", "person", "cat"][c],
-                 "result": None if r["average_result"] is None else (r["average_result"] + c / 10) % 1}
-                for r in basic for c in range(3)]
-    return {"task": "semantic", "comparison": {"basic": basic, "advanced": advanced}}
 
 
 def test_widget_sort_filter_paginate_select() -> None:
     opened: list[str] = []
     table = ReportTable(on_select=opened.append)
-    table.show(_semantic_report())
+    table.show(semantic_rows_report())
     shown = table.visible_rows()
     assert len(shown) == 10 and table.page_label.value.count("24 of 24 rows") == 1
     values = [r["average_result"] for r in shown]
@@ -65,7 +55,7 @@ def test_widget_instance_columns(tmp_path: Path) -> None:
 
 def test_no_report_clears_the_table() -> None:
     table = ReportTable()
-    table.show(_semantic_report())
+    table.show(semantic_rows_report())
     table.show(None)
     assert table.rows == [] and table.visible_rows() == [] and table.empty.layout.display is None
     assert "0 of 0 rows" in table.page_label.value

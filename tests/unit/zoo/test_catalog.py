@@ -42,6 +42,6 @@ def test_first_available_model_and_why(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_none_available_says_how_to_point_at_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("deeplabv3", "selfie-segmentation"):
         monkeypatch.setitem(catalog.ENTRIES, name, dataclasses.replace(catalog.ENTRIES[name], obtain=_offline))
-    with pytest.raises(DownloadError, match=r"deeplabv3 could not be fetched \(cannot reach the host\); point at a "
-                                            r"model with --model PATH"):
+    with pytest.raises(DownloadError, match=r"deeplabv3 could not be fetched \(cannot reach the host\); nor its fallback "
+                                            r"selfie-segmentation \(cannot reach the host\); point at a model with --model PATH"):
         catalog.obtain_first(("deeplabv3", "selfie-segmentation"))

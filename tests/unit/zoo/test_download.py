@@ -1,4 +1,4 @@
-"""segwb.download against a throwaway HTTP server on 127.0.0.1; nothing leaves the machine."""
+"""segwb.zoo.download against a throwaway HTTP server on 127.0.0.1; nothing leaves the machine."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 from dashboard_helpers import write_instance_project
 from segwb.cli.parser import build_parser, command_line, options_from_args, to_argv
 from segwb.core.errors import SegwbError
-from segwb.optimize.quantize import QuantizeSettings
+from segwb.optimize.settings import QuantizeSettings
 from segwb.tutorial.options import TutorialOptions
 from widgets.common import escape
 from widgets.runner import Job, JobRunner
