@@ -11,7 +11,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from segwb.core.errors import SegwbError, first_line
+from segwb.core.errors import describe
 from segwb.core.project import Project
 from segwb.io.uploads import check_sizes, upload_limit
 
@@ -50,10 +50,8 @@ def escape(text: object) -> str:
 
 
 def one_line(exc: BaseException) -> str:
-    """What the user reads about an error: segwb's own one-line message, else the exception's first line."""
-    if isinstance(exc, SegwbError):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {first_line(exc)}"
+    """What the user reads about an error: the same line the command line prints (the traceback is in the details)."""
+    return describe(exc)[0].replace("; run with --debug for the traceback", "; the details below have the traceback")
 
 
 def error_html(exc: BaseException, action: str = "") -> str:
@@ -79,10 +77,10 @@ def note_html(message: str) -> str:
     return f'<span class="segwb-note">{escape(message)}</span>'
 
 
-def take_upload(upload: w.FileUpload, message: w.HTML, handle: Callable[[list[dict[str, Any]], int], None],
-                errors: tuple[type[Exception], ...] = (SegwbError,)) -> None:
-    """Hand a FileUpload's files to ``handle(files, limit)`` once their sizes are within the upload limit; one of
-    ``errors`` becomes one line in ``message``. The widget's bytes are dropped in any case (the kernel keeps no copy)."""
+def take_upload(upload: w.FileUpload, message: w.HTML, handle: Callable[[list[dict[str, Any]], int], None]) -> None:
+    """Hand a FileUpload's files to ``handle(files, limit)`` once their sizes are within the upload limit; any failure
+    becomes one line in ``message`` (an observer's exception would reach no one). The widget's bytes are dropped in
+    any case (the kernel keeps no copy)."""
     files = upload.value
     if not files:
         return  # the reset below triggers the observer again
@@ -90,7 +88,7 @@ def take_upload(upload: w.FileUpload, message: w.HTML, handle: Callable[[list[di
     try:
         check_sizes(files, limit)  # refuse before touching the content
         handle(list(files), limit)
-    except errors as exc:
+    except Exception as exc:  # the dashboard's error boundary for uploads: one line, as on the command line
         message.value = input_error_html(one_line(exc))
     finally:
         upload.value = ()

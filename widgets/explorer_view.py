@@ -152,6 +152,8 @@ class ExplorerView:
         elif spot is None:
             self.spot.value = note_html(f"No configuration has a median latency at or under {threshold:g} ms.")
         else:
-            self.spot.value = (f'<div data-sweet-spot="s{spot["streams"]}-b{spot["batch"]}">Sweet spot: '
-                               f'{spot["throughput"]:.1f} images/s at {spot["latency_ms"]:.2f} ms — {spot["streams"]} '
-                               f'stream(s), batch {spot["batch"]}, {escape(spot["precision"])} precision</div>')
+            # the cells are read back from the project's explorer cache, which an imported archive may carry
+            streams, batch = escape(spot["streams"]), escape(spot["batch"])
+            self.spot.value = (f'<div data-sweet-spot="s{streams}-b{batch}">Sweet spot: '
+                               f'{spot["throughput"]:.1f} images/s at {spot["latency_ms"]:.2f} ms — {streams} '
+                               f'stream(s), batch {batch}, {escape(spot["precision"])} precision</div>')

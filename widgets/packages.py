@@ -11,7 +11,6 @@ from typing import Any
 
 import ipywidgets as w
 
-from segwb.core.errors import SegwbError
 from segwb.io.uploads import safe_name
 from segwb.ship.archive_export import export_project
 from segwb.ship.archive_import import import_project
@@ -155,7 +154,7 @@ class PackageView:
             path.write_bytes(files[0]["content"])
             self.import_path(path)
 
-        take_upload(self.archive_upload, self.import_message, handle, errors=(SegwbError, OSError))
+        take_upload(self.archive_upload, self.import_message, handle)
 
     def _start(self, name: str, make: Callable[[Path], Path]) -> None:
         project = self.project

@@ -13,7 +13,7 @@ from segwb import tasks
 from segwb.core.errors import SegwbError
 from segwb.io.labels import read_labels
 from segwb.io.model_card import COLOR_ORDERS, LAYOUTS, RESIZE_MODES, gather_fields
-from segwb.io.uploads import (UploadError, extract_dataset_zip, save_image_uploads, save_model_upload,
+from segwb.io.uploads import (UploadError, extract_dataset_zip, save_image_uploads, save_model_upload, sweep_staging,
                               summarize_dataset, upload_limit)
 from segwb.tasks.model_import import describe
 from segwb.zoo.catalog import ENTRIES
@@ -46,6 +46,7 @@ class ModelDataPicker:
 
     def __init__(self, uploads_root: Path, fetch: Callable[[str], None] | None = None) -> None:
         self.uploads_root = uploads_root
+        sweep_staging(uploads_root)  # what a killed kernel's upload left
         self.fetch_callback = fetch
         # One button per registered task; ToggleButtons are 70 px wide by default, which cut "Semantic segmenta…"
         self.task = w.ToggleButtons(options=[(t.title, t.name) for t in tasks.REGISTRY.values()],
@@ -205,7 +206,7 @@ class ModelDataPicker:
             body = "".join(
                 f'<tr data-zoo="{escape(s.name)}"><td><b>{escape(s.name)}</b></td><td>{escape(s.task)}</td>'
                 f"<td>{escape(s.summary)}</td>"
-                f'<td><b class="segwb-zoo-state" style="color:{STATE_COLOURS[s.state]}">{s.state}</b></td>'
+                f'<td><b class="segwb-zoo-state" style="color:{STATE_COLOURS[s.state]}">{escape(s.state)}</b></td>'
                 f"<td class=segwb-note>{escape(s.reason)}</td></tr>" for s in rows)
             self.zoo_table.value = ('<table class="segwb-kv"><tr><th>Name</th><th>Task</th><th>Model</th><th>Status</th>'
                                     f"<th>Why</th></tr>{body}</table>")

@@ -5,11 +5,13 @@ The top layer: it may use every other part of segwb."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 
-from ..core.errors import SegwbError
+from ..core.errors import describe
+from ..io.images import MAX_PIXELS_ENV
 from .commands import COMMANDS
 from .parser import build_parser
 
@@ -20,13 +22,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="segwb: %(message)s", stream=sys.stderr)
     logging.getLogger("nncf").setLevel(logging.WARNING)
+    if getattr(args, "max_megapixels", None):
+        os.environ[MAX_PIXELS_ENV] = repr(args.max_megapixels)
     try:
         return COMMANDS[args.command](args)
-    except SegwbError as exc:
+    except Exception as exc:  # the error boundary: every failure is one line (--debug: the traceback)
         if args.debug:
             traceback.print_exc()
-        print(f"segwb: error: {exc}", file=sys.stderr)
-        return 2
+        message, expected = describe(exc)
+        print(f"segwb: error: {message}", file=sys.stderr)
+        return 2 if expected else 1
     except KeyboardInterrupt:
         print("segwb: cancelled; finished steps are kept and will be reused", file=sys.stderr)
         return 130

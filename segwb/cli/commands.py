@@ -38,9 +38,10 @@ def progress_bar() -> Callable[[int, int], None]:
 
 def summary_text(report: dict[str, Any], path: Path) -> str:
     """The CLI's closing lines: the result summary, the graph rewrites, and where the report is."""
-    from ..report.summary import summary
+    from ..report.summary import NOTHING_DROPPED, dropped_lines, summary
 
     lines = [fact.line() for fact in summary(report)]
+    lines += [f"Dataset: {line}" for line in dropped_lines(report["dataset"]) if line != NOTHING_DROPPED]
     lines += [f"Graph rewrite: {fix['summary']}" for fix in report["optimized"]["graph_fixes"]]
     return "\n".join(lines + [f"report: {path}", f"report page: {path.with_suffix('.html')}"])
 
@@ -60,8 +61,9 @@ def tutorial(args: argparse.Namespace) -> int:
 def explore(args: argparse.Namespace) -> int:
     from ..measure import explorer
 
-    if not args.model.is_file():
-        raise SegwbError(f"{args.model}: no such model file")
+    from ..io.model_file import read_ir
+
+    read_ir(args.model)  # a one-line error for anything but a readable IR, before any cell is estimated
     models = args.model.parent.parent  # PROJECT/models/<role>/model.xml
     cache = args.cache or (models.parent / "explorer" if models.name == "models" else args.model.parent / "explorer")
     streams = args.streams or sorted({c.streams for c in explorer.grid(args.max_batch)})
@@ -79,10 +81,9 @@ def explore(args: argparse.Namespace) -> int:
 
 def compare_performance(args: argparse.Namespace) -> int:
     from ..measure.performance_comparison import COMPARISON_JSON, compare_models, compare_project
+    from ..io.model_file import read_ir
     from ..report.performance_page import write_performance_html
 
-    if args.inferences < 1:
-        raise SegwbError(f"--inferences must be at least 1, got {args.inferences}")
     if args.project:
         result, out = compare_project(args.project, args.inferences), args.project
         if args.out:
@@ -90,8 +91,7 @@ def compare_performance(args: argparse.Namespace) -> int:
             out = args.out
     elif args.a and args.b:
         for xml in (args.a, args.b):
-            if not xml.is_file():
-                raise SegwbError(f"{xml}: no such model file")
+            read_ir(xml)
         for given in (args.a_precision, args.b_precision):
             if given not in ("f32", "bf16", "f16", "default"):
                 raise SegwbError(f"precision must be f32, bf16, f16 or default, got {given!r}")

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ..core.errors import SegwbError
+from ..io.images import DEFAULT_MAX_MEGAPIXELS, MAX_PIXELS_ENV
 from ..io.labels import read_labels
 from ..io.model_card import COLOR_ORDERS, LAYOUTS, RESIZE_MODES
 from ..optimize.settings import PRESETS, AccuracyTarget, QuantizeSettings
@@ -29,36 +30,60 @@ def _card_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mean", type=_floats, metavar="M[,M,M]")
     g.add_argument("--scale", type=_floats, metavar="S[,S,S]")
     g.add_argument("--resize", choices=RESIZE_MODES)
-    g.add_argument("--pad-value", type=float)
+    g.add_argument("--pad-value", type=number)
     g.add_argument("--input-size", type=_size, metavar="HxW")
     g.add_argument("--adapter", choices=[a for task in REGISTRY.values() for a in task.adapters])
     g.add_argument("--output-layout", choices=LAYOUTS)
     g.add_argument("--output", metavar="NAME", help="output tensor to read when the model has several")
     g.add_argument("--labels", type=Path, metavar="FILE", help="class names, one per line")
-    g.add_argument("--threshold", type=float, help="foreground probability / instance mask threshold (default 0.5)")
-    g.add_argument("--nms-iou", type=float, help="yolo_raw: NMS IoU threshold (default 0.7)")
+    g.add_argument("--threshold", type=number, help="foreground probability / instance mask threshold (default 0.5)")
+    g.add_argument("--nms-iou", type=number, help="yolo_raw: NMS IoU threshold (default 0.7)")
 
 
 def ints(text: str) -> list[int]:
+    """Whole numbers of at least 1, separated by commas."""
+    return [count(v) for v in text.split(",")]
+
+
+def number(text: str) -> float:
+    """A finite number (argparse's ``float`` takes "nan" and "inf", which no option of segwb means)."""
     try:
-        return [int(v) for v in text.split(",")]
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive(text: str) -> float:
+    value = number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _floats(text: str) -> list[float] | float:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}") from None
+    values = [number(v) for v in text.split(",")]
     return values[0] if len(values) == 1 else values
 
 
 def _size(text: str) -> list[int]:
     try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW, e.g. 513x513, got {text!r}") from None
+        h, w = (count(v) for v in text.lower().split("x"))
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"expected HxW in pixels, e.g. 513x513, got {text!r}") from None
     return [h, w]
 
 
@@ -71,12 +96,12 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
                    help="image folder, Pascal VOC root or COCO root (annotations/instances*.json) (default: the embedded photos)")
     p.add_argument("--split", help="Pascal VOC image-set list or COCO instances_<split>.json to use (default: val, else the first)")
     p.add_argument("--out", type=Path, help=f"project folder (default: projects/{task or 'TASK'})")
-    p.add_argument("--min-score", type=float, default=0.1, help="instance: drop detections below this score, on both models (default 0.1)")
-    p.add_argument("--max-detections", type=int, default=100, help="instance: at most this many detections per image (default 100)")
+    p.add_argument("--min-score", type=number, default=0.1, help="instance: drop detections below this score, on both models (default 0.1)")
+    p.add_argument("--max-detections", type=count, default=100, help="instance: at most this many detections per image (default 100)")
     p.add_argument("--method", choices=["default", "accuracy-aware"], default="default",
                    help="default: NNCF post-training quantization; accuracy-aware: revert the layers that hurt most "
                         "to floating point until the metric is within --max-drop (default: default)")
-    p.add_argument("--max-drop", type=float, default=AccuracyTarget.max_drop,
+    p.add_argument("--max-drop", type=number, default=AccuracyTarget.max_drop,
                    help="accuracy-aware: allowed metric drop, 0.1-10 (points, or percent with --drop-type relative; default 0.5)")
     p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
     p.add_argument("--max-iterations", type=int, default=0, metavar="N",
@@ -94,14 +119,25 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
                    help="plain nncf.quantize: skip the weight folding and TopK-tail rewrite around it")
     p.add_argument("--ignore", action="append", default=[], metavar="NAME", help="node name NNCF must not quantize (repeatable)")
     p.add_argument("--ignore-type", action="append", default=[], metavar="TYPE", help="op type NNCF must not quantize (repeatable)")
-    p.add_argument("--bench-seconds", type=float, default=10.0, help="seconds per benchmark configuration (default 10)")
+    p.add_argument("--bench-seconds", type=positive, default=10.0, help="seconds per benchmark configuration (default 10)")
     p.add_argument("--no-bf16", action="store_true", help="never run in bf16: skip the default-precision runs")
+    p.add_argument("--max-megapixels", type=positive, metavar="MP",
+                   help=f"refuse images larger than this (default {DEFAULT_MAX_MEGAPIXELS:g}; also ${MAX_PIXELS_ENV})")
     _card_flags(p)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with segwb's error form: one line, exit code 2 (argparse's own prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("segwb").strip()
+        self.exit(2, f"segwb: error: {where + ': ' if where else ''}{message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="segwb", description="Segmentation-model optimization workbench for OpenVINO.")
+    parser = Parser(prog="segwb", description="Segmentation-model optimization workbench for OpenVINO.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
     sub = parser.add_subparsers(dest="command", required=True)
     tut = sub.add_parser("tutorial", help="run a tutorial end to end")
     tut_sub = tut.add_subparsers(dest="task", required=True)
@@ -118,17 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--b", type=Path, metavar="XML", help="model B (IR), instead of --project")
     perf.add_argument("--a-precision", default="f32", help="f32, bf16 or default (default f32)")
     perf.add_argument("--b-precision", default="default", help="f32, bf16 or default (default: default)")
-    perf.add_argument("--inferences", type=int, default=50, help="inferences averaged per model (default 50)")
+    perf.add_argument("--inferences", type=count, default=50, help="inferences averaged per model (default 50)")
     perf.add_argument("--out", type=Path, help="folder for performance-comparison.json/.html (default: the project, else .)")
     exp = sub.add_parser("explore", help="throughput vs latency over streams x batch (each cell cached)")
     exp.add_argument("model", type=Path, help="IR .xml (e.g. PROJECT/models/optimized/model.xml)")
     exp.add_argument("--cache", type=Path, help="result folder (default: the model's project/explorer, else next to the model)")
     exp.add_argument("--streams", type=ints, metavar="S[,S...]", help="stream counts (default 1 .. 2 x cores)")
     exp.add_argument("--batch", type=ints, metavar="B[,B...]", help="batch sizes (default powers of two up to --max-batch)")
-    exp.add_argument("--max-batch", type=int, default=8)
+    exp.add_argument("--max-batch", type=count, default=8)
     exp.add_argument("--precision", choices=["f32", "default"], default="f32")
-    exp.add_argument("--seconds", type=float, default=5.0, help="seconds per cell (default 5)")
-    exp.add_argument("--threshold-ms", type=float, help="latency threshold for the sweet spot")
+    exp.add_argument("--seconds", type=positive, default=5.0, help="seconds per cell (default 5)")
+    exp.add_argument("--threshold-ms", type=positive, help="latency threshold for the sweet spot")
     exp.add_argument("--force", action="store_true", help="measure cached cells again")
     exp.add_argument("--estimate-only", action="store_true", help="print the estimated time and stop")
     dep = sub.add_parser("deploy", help="zip a project's model with a standalone infer.py that runs without segwb")
@@ -159,16 +195,14 @@ def options_from_args(args: argparse.Namespace) -> TutorialOptions:
                                 preset=args.preset, subset=args.subset_size,
                                 fast_bias_correction=args.fast_bias_correction, graph_fixes=not args.no_graph_fixes,
                                 ignored_names=tuple(args.ignore), ignored_types=tuple(args.ignore_type))
-    if not 0 <= args.min_score <= 1:
-        raise SegwbError(f"--min-score must be between 0 and 1, got {args.min_score}")
-    if args.max_detections < 1:
-        raise SegwbError(f"--max-detections must be at least 1, got {args.max_detections}")
-    return TutorialOptions(out=args.out or Path("projects") / args.task, task=args.task, model=args.model,
+    options = TutorialOptions(out=args.out or Path("projects") / args.task, task=args.task, model=args.model,
                            model_card=args.model_card,
                            card_overrides={k: v for k, v in overrides.items() if v is not None},
                            dataset=args.dataset, split=args.split, quantize=settings,
                            bench_seconds=args.bench_seconds, no_bf16=args.no_bf16,
                            min_score=args.min_score, max_detections=args.max_detections)
+    options.check()
+    return options
 
 
 def _number(value: Any) -> str:

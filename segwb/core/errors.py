@@ -10,6 +10,7 @@ class SegwbError(Exception):
 
     def __init__(self, message: str, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        self.reason = message  # without the path, for lists of what was dropped
         super().__init__(f"{path}: {message}" if path is not None else message)
 
 
@@ -34,4 +35,29 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(("Check ", "Exception from src", "Traceback", "File "))]
     text = (useful or lines or [type(exc).__name__])[0]
+    if text.endswith(":") and len(useful) > 1:  # OpenVINO's "FrontEnd API failed with GeneralFailure:" + the cause
+        text = f"{text} {useful[1]}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+OPENVINO_PREFIXES = ("Exception from src/", "Check '")  # how OpenVINO's C++ errors begin (as a plain RuntimeError)
+
+
+def describe(exc: BaseException) -> tuple[str, bool]:
+    """One line for any failure, and whether it was expected (bad input, the file system, a model OpenVINO refuses)
+    rather than a defect of segwb. The CLI and the dashboard both say failures through this."""
+    if isinstance(exc, SegwbError):
+        return str(exc), True
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})", True
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else ""
+        text = exc.strerror or first_line(exc)
+        return (f"{where}: {text}" if where else text), True
+    if isinstance(exc, MemoryError):
+        return "out of memory (try fewer or smaller images, or --max-megapixels)", True
+    if type(exc).__module__.startswith(("yaml", "json")) or type(exc).__name__ in ("JSONDecodeError", "YAMLError"):
+        return f"unreadable {type(exc).__module__.split('.')[0].upper()}: {first_line(exc)}", True
+    if isinstance(exc, RuntimeError) and str(exc).startswith(OPENVINO_PREFIXES):
+        return f"OpenVINO: {first_line(exc)}", True
+    return f"internal error ({type(exc).__name__}: {first_line(exc)}); run with --debug for the traceback", False

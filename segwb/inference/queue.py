@@ -10,6 +10,7 @@ from typing import Any
 import openvino as ov
 
 from ..core.errors import Cancelled
+from ..io.model_inspect import port_name
 from .feed import InputFeed
 from .preprocess import Geometry
 
@@ -64,7 +65,7 @@ def run_over(compiled: ov.CompiledModel, feed: InputFeed, on_result: OnResult, p
 
 def output_arrays(request: ov.InferRequest) -> dict[str, Any]:
     """A finished request's outputs by tensor name (views into the request's tensors: use them in the callback)."""
-    return {port.get_any_name(): request.get_output_tensor(i).data for i, port in enumerate(request.model_outputs)}
+    return {port_name(port, i): request.get_output_tensor(i).data for i, port in enumerate(request.model_outputs)}
 
 
 def output_array(request: ov.InferRequest, name: str | None) -> Any:

@@ -32,16 +32,28 @@ def normalise(name: str) -> str:
     return re.sub(r"[\W_]+", "", name.casefold())
 
 
+MAX_LABELS_BYTES = 1 << 20
+
+
 def read_labels(path: Path) -> list[str]:
     """One label per line; the line number minus one is the class id."""
+    if path.exists() and not path.is_file():
+        raise ModelError("labels must be a text file, not a folder", path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        if path.stat().st_size > MAX_LABELS_BYTES:
+            raise ModelError(f"labels file is over {MAX_LABELS_BYTES // 1024} KB: not a list of class names", path)
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"labels file is not UTF-8 text (byte {exc.start})", path) from exc
     except OSError as exc:
-        raise ModelError(f"cannot read labels ({exc.strerror})", path) from exc
+        raise ModelError(f"cannot read labels ({exc.strerror or exc})", path) from exc
     labels = [line.strip() for line in lines]
     while labels and not labels[-1]:
         labels.pop()
-    return labels
+    if not labels:
+        raise ModelError("labels file holds no class names", path)
+    # A blank line keeps its id unnamed (COCO-91 style files leave the unused ids blank); it matches no dataset class.
+    return [name or f"class {i}" for i, name in enumerate(labels)]
 
 
 def is_coco80(labels: tuple[str, ...]) -> bool:

@@ -10,6 +10,8 @@ be inferred is asked for by name. Which tasks and adapters exist is the task reg
 from __future__ import annotations
 
 import dataclasses
+import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 import yaml
 
 from ..core.errors import ModelError, first_line
+from ..core.paths import control_free, is_within
 from ..core.storage import write_text
 from .labels import read_labels
 
@@ -25,6 +28,9 @@ Vocabulary = Mapping[str, Sequence[str]]  # task name -> the adapters it has
 LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "fit_pad", "letterbox")
+MAX_CARD_BYTES = 1 << 20
+MAX_INPUT_SIDE = 16384
+MAX_LABELS = 10_000
 
 
 @dataclass(frozen=True)
@@ -78,16 +84,29 @@ def find_card_file(model_path: Path) -> Path | None:
 def read_card_file(path: Path) -> dict[str, Any]:
     """Card fields from a YAML file; unknown keys are refused so that typos do not pass silently."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if path.stat().st_size > MAX_CARD_BYTES:
+            raise ModelError(f"model card is over {MAX_CARD_BYTES // 1024} KB: not a model card", path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"model card is not UTF-8 text (byte {exc.start})", path) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise ModelError(f"model card is not readable YAML ({first_line(exc)})", path) from exc
     if not isinstance(data, dict):
         raise ModelError("model card must be a YAML mapping of field: value", path)
-    unknown = sorted(set(data) - CARD_FIELDS - {"labels_file"})
+    unknown = sorted(str(k) for k in set(data) - CARD_FIELDS - {"labels_file"})
     if unknown:
         raise ModelError(f"unknown model card field(s) {', '.join(unknown)}; known: {', '.join(sorted(CARD_FIELDS))}", path)
     if "labels_file" in data:
-        data["labels"] = read_labels(path.parent / data.pop("labels_file"))
+        name = data.pop("labels_file")
+        if not isinstance(name, str) or not name.strip():
+            raise ModelError(f"model card field 'labels_file' must be a file name, got {shown(name)}", path)
+        if not is_within(path.parent / name, path.parent):  # a card describes its model's folder, not the machine
+            raise ModelError(f"model card field 'labels_file' must name a file in the card's folder, got {shown(name)}", path)
+        data["labels"] = read_labels(path.parent / name)
+    try:
+        check_fields(data)
+    except ModelError as exc:
+        raise ModelError(exc.reason, path) from exc
     return data
 
 
@@ -95,20 +114,111 @@ def gather_fields(model_path: Path, card_path: Path | None, overrides: dict[str,
     """Merge, lowest priority first: ``labels.txt`` next to the model, the card file, CLI overrides."""
     fields: dict[str, Any] = {}
     folder = model_path if model_path.is_dir() else model_path.parent
-    if (folder / "labels.txt").is_file():
-        fields["labels"] = read_labels(folder / "labels.txt")
+    if (folder / "labels.txt").exists():
+        fields["labels"] = read_labels(folder / "labels.txt")  # a folder or unreadable file is a one-line error
     card_path = card_path or find_card_file(model_path)
     if card_path is not None:
-        fields.update(read_card_file(card_path))
+        card = read_card_file(card_path)
+        if "task" in card and overrides.get("task") and str(card["task"]).lower() != str(overrides["task"]).lower():
+            raise ModelError(f"the model card is for task {shown(card['task'])}, but this run is {shown(overrides['task'])}",
+                             card_path)
+        fields.update(card)
     fields.update({k: v for k, v in overrides.items() if v is not None})
     return fields
 
 
-def _triple(value: Any, name: str) -> tuple[float, float, float]:
-    values = [value] * 3 if isinstance(value, (int, float)) else list(value)
-    if len(values) != 3:
-        raise ModelError(f"model card field '{name}' needs one number or three (per channel), got {value!r}")
+# Field checks: a card is typed data from a user's file; each value is checked for its type and range here,
+# once, so that nothing downstream meets "abc" where a number belongs (list("abc") has three elements).
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxstring, _SHOWN.maxother = 2, 6, 4, 60, 60
+
+
+def shown(value: Any) -> str:
+    """A card value as an error message quotes it: bounded (YAML aliases can make a tiny file a huge value)."""
+    return control_free(_SHOWN.repr(value), 200)
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+
+
+def _number(value: Any, name: str, low: float | None = None, high: float | None = None,
+            open_low: bool = False) -> float:
+    if not _is_number(value):
+        raise ModelError(f"model card field '{name}' must be a number, got {shown(value)}")
+    bad_low = low is not None and (value <= low if open_low else value < low)
+    if bad_low or (high is not None and value > high):
+        span = f"{'(' if open_low else '['}{low:g}, {high:g}]" if high is not None else f"{'>' if open_low else '>='} {low:g}"
+        raise ModelError(f"model card field '{name}' must be in {span}, got {shown(value)}")
+    return float(value)
+
+
+def _triple(value: Any, name: str, nonzero: bool = False) -> tuple[float, float, float]:
+    """One number or one per colour channel (1 or 3)."""
+    values = [value] if _is_number(value) or not isinstance(value, (list, tuple)) else list(value)
+    if len(values) == 1:
+        values *= 3
+    if len(values) != 3 or not all(_is_number(v) for v in values):
+        raise ModelError(f"model card field '{name}' needs one number or three (per channel), got {shown(value)}")
+    if nonzero and any(v == 0 for v in values):
+        raise ModelError(f"model card field '{name}' must not be 0 (input = (pixel - mean) / scale), got {shown(value)}")
     return tuple(float(v) for v in values)  # type: ignore[return-value]
+
+
+def _size(value: Any) -> tuple[int, int]:
+    ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        _is_number(v) and float(v).is_integer() and 0 < v <= MAX_INPUT_SIDE for v in value)
+    if not ok:
+        raise ModelError(f"model card field 'input_size' must be [height, width] in pixels (1..{MAX_INPUT_SIDE}), "
+                         f"got {shown(value)}")
+    return int(value[0]), int(value[1])
+
+
+def _labels(value: Any) -> tuple[str, ...]:
+    ok = isinstance(value, (list, tuple)) and all(
+        (isinstance(v, str) and v.strip()) or (isinstance(v, int) and not isinstance(v, bool)) for v in value)
+    if not ok or len(value) > MAX_LABELS:
+        raise ModelError(f"model card field 'labels' must be a list of class names (one per class id), got "
+                         f"{shown(value)}")
+    return tuple(str(v).strip() for v in value)
+
+
+CHECKS = {
+    "mean": lambda v: _triple(v, "mean"),
+    "scale": lambda v: _triple(v, "scale", nonzero=True),
+    "pad_value": lambda v: _number(v, "pad_value", 0, 255),
+    "input_size": _size,
+    "threshold": lambda v: _number(v, "threshold", 0, 1, open_low=True),
+    "nms_iou": lambda v: _number(v, "nms_iou", 0, 1, open_low=True),
+    "labels": _labels,
+    "output": lambda v: _word(v, "output", what="a tensor name"),
+    "task": lambda v: _word(v, "task"),
+    "adapter": lambda v: _word(v, "adapter"),
+    "layout": lambda v: _word(v, "layout", LAYOUTS),
+    "output_layout": lambda v: _word(v, "output_layout", LAYOUTS),
+    "color_order": lambda v: _word(v, "color_order", COLOR_ORDERS),
+    "resize": lambda v: _word(v, "resize", RESIZE_MODES),
+}
+
+
+def _word(value: Any, name: str, choices: tuple[str, ...] = (), what: str = "a word") -> str:
+    """A text value; one of ``choices`` (case-insensitive) when given. Task and adapter names are the vocabulary's
+    to check (:func:`build_card`)."""
+    if isinstance(value, str) and value and (not choices or value.upper() in choices or value.lower() in choices):
+        return value
+    wanted = f"one of {', '.join(choices)}" if choices else what
+    raise ModelError(f"model card field '{name}' must be {wanted}, got {shown(value)}")
+
+
+def check_fields(fields: dict[str, Any]) -> None:
+    """Refuse a card value of the wrong type or out of range (one line naming the field)."""
+    for name, value in fields.items():
+        if name in CHECKS and value is not None:
+            CHECKS[name](value)
 
 
 def _choice(fields: dict[str, Any], name: str, choices: tuple[str, ...], why: str) -> str:
@@ -117,14 +227,15 @@ def _choice(fields: dict[str, Any], name: str, choices: tuple[str, ...], why: st
     value = str(fields[name])
     normalised = value.upper() if choices[0].isupper() else value.lower()
     if normalised not in choices:
-        raise ModelError(f"model card field '{name}' must be one of {', '.join(choices)}, got {value!r}")
+        raise ModelError(f"model card field '{name}' must be one of {', '.join(choices)}, got {shown(value)}")
     return normalised
 
 
 def build_card(fields: dict[str, Any], inferred: dict[str, Any], vocabulary: Vocabulary) -> ModelCard:
     """A complete card from given fields plus graph-inferred ones (given fields win), its task and adapter one of
-    ``vocabulary``'s."""
+    ``vocabulary``'s; every value checked for type and range (:func:`check_fields`)."""
     merged = {**inferred, **fields}
+    check_fields(merged)
     task = _choice(merged, "task", tuple(vocabulary), "from the graph")
     layout = _choice(merged, "layout", LAYOUTS, "from the input shape")
     color = _choice(merged, "color_order", COLOR_ORDERS, "from the graph")
@@ -135,22 +246,19 @@ def build_card(fields: dict[str, Any], inferred: dict[str, Any], vocabulary: Voc
                          "give them in the model card (input = (pixel - mean) / scale, e.g. mean 0, scale 255 for 0..1)")
     if "input_size" not in merged:
         raise ModelError("the input has a dynamic height or width: give 'input_size' [height, width] in the model card or as --input-size")
-    size = tuple(int(v) for v in merged["input_size"])
-    if len(size) != 2 or min(size) <= 0:
-        raise ModelError(f"model card field 'input_size' must be [height, width], got {merged['input_size']!r}")
     adapter = _choice(merged, "adapter", tuple(vocabulary[task]), "from the outputs")
     output_layout = merged.get("output_layout")
     if adapter == "scores":
         output_layout = _choice(merged, "output_layout", LAYOUTS, "from the output shape")
     return ModelCard(
         task=task, layout=layout, color_order=color,
-        mean=_triple(merged["mean"], "mean"), scale=_triple(merged["scale"], "scale"),
+        mean=_triple(merged["mean"], "mean"), scale=_triple(merged["scale"], "scale", nonzero=True),
         resize=resize, pad_value=float(merged.get("pad_value", 114 if resize == "letterbox" else 0)),
-        input_size=size,  # type: ignore[arg-type]
+        input_size=_size(merged["input_size"]),
         adapter=adapter, output_layout=output_layout, output=merged.get("output"),
         threshold=float(merged.get("threshold", 0.5)),
         nms_iou=float(merged.get("nms_iou", 0.7)),
-        labels=tuple(str(x) for x in merged.get("labels", ())),
+        labels=_labels(merged.get("labels", ())),
     )
 
 

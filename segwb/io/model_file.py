@@ -37,6 +37,17 @@ def read_model(path: str | Path) -> ov.Model:
     raise ModelError(f"unsupported model format '{suffix or path.name}'; segwb reads {SUPPORTED}", path)
 
 
+def read_ir(xml: str | Path) -> ov.Model:
+    """An OpenVINO IR (the ``.xml`` of an ``.xml``/``.bin`` pair), checked: anything else is a one-line error."""
+    xml = Path(xml)
+    if not xml.is_file():
+        raise ModelError("no such model file" if not xml.exists() else "not a file: give the IR's .xml", xml)
+    if xml.suffix.lower() != ".xml":
+        raise ModelError(f"not an OpenVINO IR: give the .xml of an .xml/.bin pair (import other formats with "
+                         f"`segwb tutorial`, which converts them), got '{xml.suffix or xml.name}'", xml)
+    return _read_ir(xml)
+
+
 def _read_ir(xml: Path) -> ov.Model:
     weights = xml.with_suffix(".bin")
     needed = _ir_weights_extent(xml)
@@ -60,7 +71,11 @@ def _ir_weights_extent(xml: Path) -> int:
             raise ModelError(f"not an OpenVINO IR: the .xml root element is <{root.tag}>, not <net>", xml)
         for _, elem in events:
             if elem.tag == "data" and "offset" in elem.attrib and "size" in elem.attrib:
-                extent = max(extent, int(elem.attrib["offset"]) + int(elem.attrib["size"]))
+                try:
+                    extent = max(extent, int(elem.attrib["offset"]) + int(elem.attrib["size"]))
+                except ValueError:
+                    raise ModelError(f"not an OpenVINO IR: a layer's weight offset or size is not a number "
+                                     f"({elem.attrib['offset']!r}, {elem.attrib['size']!r})", xml) from None
     except (ET.ParseError, StopIteration) as exc:
         raise ModelError(f"not an OpenVINO IR: the .xml does not parse ({exc})", xml) from exc
     return extent

@@ -11,17 +11,24 @@ import openvino as ov
 from ..core.errors import ModelError, first_line
 
 
+def port_name(port: ov.Output, index: int = 0, kind: str = "output") -> str:
+    """A tensor's name, or "output <index>" for the tensors some exporters leave unnamed (Ultralytics' INT8 IR):
+    OpenVINO's ``get_any_name()`` raises on those."""
+    names = port.get_names()
+    return port.get_any_name() if names else f"{kind} {index}"
+
+
 def image_input(model: ov.Model, path: Path) -> ov.Output:
     """The model's single image input; anything else is a clear error."""
     inputs = model.inputs
     if not inputs:
         raise ModelError("the model has no inputs", path)
     if len(inputs) > 1:
-        names = ", ".join(i.get_any_name() for i in inputs)
+        names = ", ".join(port_name(p, n, "input") for n, p in enumerate(inputs))
         raise ModelError(f"the model has {len(inputs)} inputs ({names}); segwb feeds exactly one image input", path)
     inp = inputs[0]
     if inp.get_partial_shape().rank.is_dynamic or inp.get_partial_shape().rank.get_length() != 4:
-        raise ModelError(f"input '{inp.get_any_name()}' has shape {inp.get_partial_shape()}, not an image (N,C,H,W or N,H,W,C)", path)
+        raise ModelError(f"input '{port_name(inp, 0, 'input')}' has shape {inp.get_partial_shape()}, not an image (N,C,H,W or N,H,W,C)", path)
     return inp
 
 
@@ -34,7 +41,7 @@ def input_fields(model: ov.Model, path: Path) -> dict[str, Any]:
     if channels_first != channels_last:
         found["layout"] = "NCHW" if channels_first else "NHWC"
     if not channels_first and not channels_last:
-        raise ModelError(f"input '{inp.get_any_name()}' has shape {inp.get_partial_shape()}: no colour channel of size 1 or 3", path)
+        raise ModelError(f"input '{port_name(inp, 0, 'input')}' has shape {inp.get_partial_shape()}: no colour channel of size 1 or 3", path)
     layout = found.get("layout")
     if layout:
         h, w = (dims[2], dims[3]) if layout == "NCHW" else (dims[1], dims[2])
@@ -57,10 +64,10 @@ def select_output(model: ov.Model, name: str | None, path: Path) -> ov.Output:
         for out in outputs:
             if name in out.get_names():
                 return out
-        names = ", ".join(o.get_any_name() for o in outputs)
+        names = ", ".join(port_name(o, n) for n, o in enumerate(outputs))
         raise ModelError(f"model card names output '{name}', but the model's outputs are {names}", path)
     if len(outputs) != 1:
-        names = ", ".join(o.get_any_name() for o in outputs)
+        names = ", ".join(port_name(o, n) for n, o in enumerate(outputs))
         raise ModelError(f"the model has {len(outputs)} outputs ({names}): name the one to use in the model card field 'output'", path)
     return outputs[0]
 
@@ -77,4 +84,4 @@ def reshape_input(model: ov.Model, layout: str, input_size: Any, path: Path) -> 
     try:
         model.reshape({inp: ov.PartialShape(target)})
     except Exception as exc:
-        raise ModelError(f"cannot reshape input '{inp.get_any_name()}' to {target} ({first_line(exc)})", path) from exc
+        raise ModelError(f"cannot reshape input '{port_name(inp, 0, 'input')}' to {target} ({first_line(exc)})", path) from exc

@@ -12,6 +12,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,6 +34,22 @@ MODEL_SIDECARS = (".bin", ".yml", ".yaml", ".txt")
 
 class UploadError(DatasetError):
     """An uploaded file or archive was refused; nothing was written."""
+
+
+STAGING_PREFIXES = (".upload-", ".zip-")  # what an upload in progress, or killed, leaves in its root
+
+
+def sweep_staging(root: Path, older_than: float = 3600.0) -> int:
+    """Remove upload staging folders under ``root`` left by a killed kernel (older than ``older_than`` seconds, so
+    another kernel's upload in progress is left alone); returns how many."""
+    removed, now = 0, time.time()
+    for folder in (root, *(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())) if root.is_dir() else ():
+        for entry in folder.iterdir():
+            if entry.name.startswith(STAGING_PREFIXES) and entry.is_dir() and not entry.is_symlink() \
+                    and now - entry.stat().st_mtime > older_than:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 def upload_limit() -> int:
@@ -176,7 +193,7 @@ class DatasetSummary:
     layout: str  # "embedded", "images", "voc" or "coco"
     images: int
     annotated: bool
-    skipped: list[str]
+    dropped: list[dict[str, Any]]
     note: str
 
     def line(self) -> str:
@@ -184,8 +201,9 @@ class DatasetSummary:
         names = {"embedded": "embedded sample photos", "images": "image folder (no annotations)",
                  "voc": "Pascal VOC segmentation", "coco": "COCO instances"}
         text = f"{names.get(self.layout, self.layout)}: {self.images} images"
-        if self.skipped:
-            text += f", {len(self.skipped)} skipped"
+        if self.dropped:
+            text += "; " + "; ".join(f"{d['action']} {d['count']} {d['what']}{'s' * (d['count'] > 1)} ({d['reason']})"
+                                     for d in self.dropped)
         return text + (f"; {self.note}" if self.note else "")
 
 
@@ -198,7 +216,7 @@ def summarize_dataset(source: str | Path, split: str | None = None) -> DatasetSu
         note = f"annotations {Path(file).name if file else 'found'}: COCO mask AP is reported too"
     elif dataset.layout == "voc":
         note = "class masks found: ground-truth mean IoU is reported too" if dataset.annotated else "no masks found"
-    return DatasetSummary(str(dataset.root), dataset.layout, len(dataset), dataset.annotated, list(dataset.skipped), note)
+    return DatasetSummary(str(dataset.root), dataset.layout, len(dataset), dataset.annotated, list(dataset.dropped), note)
 
 
 def save_image_uploads(files: list[tuple[str, bytes]], dest_root: Path, limit: int | None = None) -> Path:

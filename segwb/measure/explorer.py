@@ -25,7 +25,7 @@ from ..core.compile import DEVICE, compiled_properties, core
 from ..core.errors import Cancelled, ModelError, SegwbError, first_line
 from ..core.storage import read_json, write_json
 from ..io.model_file import ir_digest
-from ..io.model_inspect import image_input
+from ..io.model_inspect import image_input, port_name
 from .benchmark import run_queue
 from .inputs import random_input
 
@@ -139,10 +139,10 @@ def sample_input(xml: Path, input_tensor: np.ndarray | None = None) -> np.ndarra
             tensor = tensor[np.newaxis]
         if tensor.ndim != 4 or tensor.shape[0] != 1 or not shape.compatible(ov.PartialShape(list(tensor.shape))):
             raise ModelError(f"the input tensor has shape {list(tensor.shape)}; the model's input "
-                             f"'{inp.get_any_name()}' takes {shape} (one image expected)", xml)
+                             f"'{port_name(inp, 0, 'input')}' takes {shape} (one image expected)", xml)
         return tensor.astype(dtype, copy=False)
     if any(d.is_dynamic for d in list(shape)[1:]):
-        raise ModelError(f"input '{inp.get_any_name()}' has a dynamic shape {shape}: pass an input tensor "
+        raise ModelError(f"input '{port_name(inp, 0, 'input')}' has a dynamic shape {shape}: pass an input tensor "
                          "(an image prepared for the model) to fix its size", xml)
     return random_input([1] + [d.get_length() for d in list(shape)[1:]], dtype)
 
@@ -154,7 +154,7 @@ def batched_model(xml: Path, batch: int, sample: np.ndarray) -> ov.Model:
     try:
         model.reshape({inp: ov.PartialShape([batch, *sample.shape[1:]])})
     except Exception as exc:  # shape inference rejects the batch (e.g. a Reshape to a constant shape)
-        raise ModelError(f"input '{inp.get_any_name()}' cannot take batch {batch}: {first_line(exc)}", xml) from None
+        raise ModelError(f"input '{port_name(inp, 0, 'input')}' cannot take batch {batch}: {first_line(exc)}", xml) from None
     return model
 
 

@@ -139,6 +139,8 @@ def compare_models(a: Path, a_precision: str | None, b: Path, b_precision: str |
 def compare_project(root: Path, inferences: int = 50, cancel: threading.Event | None = None) -> dict[str, Any]:
     """Parent (pinned f32) against the INT8 child at the precision its benchmark chose; saved as
     ``performance-comparison.json`` in the project and returned."""
+    if not Path(root).is_dir():
+        raise SegwbError("no such project folder", root)
     project = Project(root)
     for xml in (project.parent_xml, project.optimized_xml):
         if not xml.is_file():

@@ -1,9 +1,12 @@
 """``report.html``: one self-contained page (no network, no server) with the summary, sortable tables and overlays,
 rendered from Jinja2 templates with autoescape, so every value a user can influence (file and class names, the
-dataset path, layers) is escaped."""
+dataset path, layers) is escaped; the page's data is JSON that cannot end its ``<script>``, and its script writes
+values as text (``textContent``), never as markup."""
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -15,7 +18,7 @@ from markupsafe import Markup
 from ..core.storage import write_text
 from ..tasks import get as get_task
 from ..tasks.base import MODES
-from .summary import default_method_ignores, missed_drop_reason, summary
+from .summary import default_method_ignores, dropped_lines, missed_drop_reason, summary
 
 
 def _num(number: float | None, digits: int = 2) -> str:
@@ -28,7 +31,36 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("segwb.report", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=False, lstrip_blocks=False)
     env.filters["num"] = _num
+    env.filters["script_json"] = script_json
     return env
+
+
+# A value in a <script> ends it with "</script>" or opens markup with "<!--"; U+2028/2029 end a JavaScript line.
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(value: Any) -> Markup:
+    """``value`` as JSON to place inside a ``<script>`` element: no character of it can close the element."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return Markup("".join(_SCRIPT_ESCAPES.get(ch, ch) for ch in text))
+
+
+def overlay_src(path: Any) -> str | None:
+    """An overlay's path when it is relative and stays in the project folder (report.html is at its top), else None.
+
+    report.json may come from someone else's archive: a ``javascript:`` URL, an absolute path or ``..`` would make the
+    page load (or run) something outside the project."""
+    if not isinstance(path, str) or not path or path.startswith("/") or "\\" in path or ":" in path:
+        return None
+    if any(part in ("", ".", "..") for part in path.split("/")) or any(unicodedata.category(c)[0] == "C" for c in path):
+        return None
+    return path
+
+
+def _safe_row(row: dict[str, Any]) -> dict[str, Any]:
+    if "overlay" in row and row["overlay"] is not None and overlay_src(row["overlay"]) is None:
+        return {**row, "overlay": None}  # the page shows no picture for it
+    return row
 
 
 def asset(name: str) -> Markup:
@@ -79,8 +111,8 @@ def render(report: dict[str, Any]) -> str:
         flags=default_method_ignores(aa) if aa else "",
         performance_rows=performance_rows(report["performance"]), notes=task.method_notes(comp),
         filter_title=task.tables["basic"].title(task.tables["basic"].sort_key),
-        ground_truth=task.ground_truth_section(report.get("ground_truth")),
-        rows={mode: task.table_rows(comp, mode) for mode in MODES}, tables=tables,
+        ground_truth=task.ground_truth_section(report.get("ground_truth")), dropped=dropped_lines(report["dataset"]),
+        rows={mode: [_safe_row(r) for r in task.table_rows(comp, mode)] for mode in MODES}, tables=tables,
         style=asset("report.css"), script=asset("report.js"))
 
 

@@ -60,12 +60,20 @@ class QuantizeRecord(TypedDict):
     digest: str
 
 
+class DroppedRecord(TypedDict):
+    action: str  # "dropped", or "changed" (kept with a value replaced, e.g. a COCO bbox by the mask's)
+    what: str  # "image", "annotation", "line", "file"
+    reason: str
+    count: int
+    examples: list[str]  # the first ten names
+
+
 class DatasetRecord(TypedDict):
     path: str
     layout: str  # "images", "voc", "coco" or "embedded"
     images: int
     annotated: bool
-    skipped: list[str]
+    dropped: list[DroppedRecord]  # what the dataset reader left out or changed, by reason
 
 
 class ModelRecord(TypedDict):

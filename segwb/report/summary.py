@@ -9,7 +9,7 @@ from typing import Any
 from ..tasks import get as get_task
 from ..tasks.base import Fact, value
 
-__all__ = ["Fact", "summary", "performance_facts", "optimization_facts", "accuracy_aware_facts", "missed_drop_reason",
+__all__ = ["Fact", "summary", "dropped_lines", "performance_facts", "optimization_facts", "accuracy_aware_facts", "missed_drop_reason",
            "default_method_ignores"]
 
 
@@ -45,6 +45,35 @@ def accuracy_aware_facts(aa: dict[str, Any] | None) -> list[Fact]:
     if flags := default_method_ignores(aa):
         found.append(Fact("The same layers in floating point with the Default method", flags))
     return found
+
+
+NOTHING_DROPPED = "Nothing was dropped."
+
+
+def dropped_lines(dataset: dict[str, Any]) -> list[str]:
+    """What the dataset reader left out or changed, one line per kind and reason ("Dropped 3 images (not a readable
+    image): a.jpg, b.jpg, c.jpg"), or :data:`NOTHING_DROPPED`; plain text, for report.html and the dashboard to
+    escape. Reports before ``dropped`` list the skipped images' names."""
+    records = dataset.get("dropped")
+    if records is None and dataset.get("skipped"):
+        names = [str(n) for n in dataset["skipped"]]
+        records = [{"what": "image", "reason": "skipped while reading the dataset", "count": len(names),
+                    "examples": names[:10]}]
+    lines = []
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, dict):  # an edited or imported report.json: say nothing wrong, show what is there
+            lines.append(f"Dropped: {record}")
+            continue
+        examples = [str(e) for e in record.get("examples") or []]
+        count = record.get("count", len(examples))
+        plural = "" if count == 1 else "s"
+        action = str(record.get("action", "dropped")).capitalize()
+        line = f"{action} {count} {record.get('what', 'item')}{plural} ({record.get('reason', 'no reason recorded')})"
+        if examples:
+            more = count - len(examples) if isinstance(count, int) and count > len(examples) else 0
+            line += ": " + ", ".join(examples) + (f" and {more} more" if more else "")
+        lines.append(line)
+    return lines or [NOTHING_DROPPED]
 
 
 def summary(report: dict[str, Any]) -> list[Fact]:

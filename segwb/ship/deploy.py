@@ -23,6 +23,7 @@ import openvino as ov
 
 from .. import __version__
 from ..core.errors import ModelError, SegwbError
+from ..core.paths import is_within
 from ..core.project import Project
 from ..core.storage import atomic_path, read_json
 from ..io.model_card import ModelCard, card_file
@@ -36,7 +37,7 @@ ROLES = ("parent", "optimized")
 SEGWB = Path(__file__).resolve().parents[1]  # the installed segwb package
 TEMPLATE = Path(__file__).with_name("infer_template.py")
 # What the runtime modules may import besides each other and the standard library.
-THIRD_PARTY = {"numpy", "cv2", "openvino", "yaml", "pycocotools"}
+THIRD_PARTY = {"numpy", "cv2", "openvino", "yaml", "pycocotools", "PIL"}  # PIL: image sizes from the header
 OPENCV_DISTRIBUTIONS = ("opencv-python-headless", "opencv-python", "opencv-contrib-python-headless",
                         "opencv-contrib-python")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same project gives the same zip
@@ -54,7 +55,7 @@ def build_package(project_root: Path, out_zip: Path | None = None, role: str = "
     settings, xml, card = deploy_settings(Path(project_root), role)
     task = get_task(settings["task"])
     name = f"{Path(project_root).resolve().name}-{role}-deploy"
-    out_zip = Path(out_zip) if out_zip else Path(project_root) / "deploy" / f"{name}.zip"
+    out_zip = destination(Path(project_root), Path(out_zip) if out_zip else None, name)
     folder = out_zip.name.removesuffix(".zip")
     files: dict[str, bytes | Path] = {
         "model/model.xml": xml, "model/model.bin": xml.with_suffix(".bin"), "model/model-card.yml": card_file(xml),
@@ -64,10 +65,44 @@ def build_package(project_root: Path, out_zip: Path | None = None, role: str = "
         "README.md": readme(settings, card, task).encode(),
         **runtime_files(task),
     }
-    with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for arcname, content in files.items():
-            _add(archive, f"{folder}/{arcname}", content)
+    try:
+        with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for arcname, content in files.items():
+                _add(archive, f"{folder}/{arcname}", content)
+    except OSError as exc:
+        raise SegwbError(f"cannot write the package ({exc.strerror or exc})", out_zip) from exc
     return out_zip
+
+
+def destination(root: Path, out: Path | None, name: str) -> Path:
+    """Where the zip goes: the default under ``<root>/deploy/``, or ``out``: a new ``.zip`` in an existing folder, or
+    an earlier package (which it replaces); inside the project only under ``deploy/``. Never a user's other file."""
+    if out is None:
+        return root / "deploy" / f"{name}.zip"
+    if out.suffix.lower() != ".zip":
+        raise SegwbError("the package is a zip: give a file name ending in .zip", out)
+    if out.is_dir():
+        raise SegwbError("is a folder: give the package's file name (e.g. model-deploy.zip)", out)
+    if not out.parent.is_dir():
+        raise SegwbError(f"cannot write the package: no such folder {out.parent}", out)
+    if is_within(out, root) and not is_within(out, root / "deploy"):
+        raise SegwbError("is inside the project: write the package outside it, or under its deploy/ folder", out)
+    if (out.exists() or out.is_symlink()) and not _written_by_deploy(out):
+        raise SegwbError("already exists and is not a deployment package: it is not replaced (name a new file)", out)
+    return out
+
+
+def _written_by_deploy(path: Path) -> bool:
+    """Whether ``path`` is a package :func:`build_package` wrote: a zip of one folder with its ``deploy.json``."""
+    if path.is_symlink():
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    tops = {n.split("/")[0] for n in names}
+    return len(tops) == 1 and f"{next(iter(tops))}/deploy.json" in names
 
 
 def deploy_settings(root: Path, role: str) -> tuple[dict[str, Any], Path, ModelCard]:
@@ -192,7 +227,7 @@ def requirements(task: Task) -> str:
     opencv = next((d for d in OPENCV_DISTRIBUTIONS if _installed(d)), None)
     if opencv is None:
         raise SegwbError(f"no OpenCV distribution is installed (looked for {', '.join(OPENCV_DISTRIBUTIONS)})")
-    names = ["openvino", "numpy", opencv, "PyYAML", *task.runtime_requirements]
+    names = ["openvino", "numpy", opencv, "PyYAML", "Pillow", *task.runtime_requirements]
     return "".join(f"{name}=={importlib.metadata.version(name)}\n" for name in names)
 
 

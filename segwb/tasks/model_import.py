@@ -3,6 +3,7 @@ signatures say) and store it as IR with its card in a project."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 import openvino as ov
 
 from ..core.errors import ModelError
-from ..io.model_card import ModelCard, build_card, card_file, gather_fields, write_card
+from ..io.model_card import (ModelCard, build_card, card_file, find_card_file, gather_fields, read_card_file,
+                             write_card)
 from ..io.model_file import ir_digest, read_model, save_ir
 from ..io.model_inspect import input_fields, reshape_input
 from . import REGISTRY, card_vocabulary, get
@@ -52,10 +54,21 @@ def describe(path: str | Path, card_path: str | Path | None = None,
     try:
         card = build_card(fields, inferred, card_vocabulary())
     except ModelError as exc:
-        raise ModelError(str(exc), path) from exc
+        raise ModelError(exc.reason, blame(exc.reason, path, card_path, overrides or {})) from exc
     reshape_input(model, card.layout, card.input_size, path)
     get(card.task).check_outputs(model, card, path)
     return model, card
+
+
+def blame(message: str, model: Path, card_path: str | Path | None, overrides: dict[str, Any]) -> Path:
+    """The file a card error is about: the card file when the field it names came from there (not from a flag, which
+    wins over it), else the model."""
+    card = Path(card_path) if card_path else find_card_file(model)
+    named = re.search(r"'(\w+)'", message)
+    field = named.group(1) if named else None
+    if card is not None and field and overrides.get(field) is None and field in read_card_file(card):
+        return card
+    return model
 
 
 def import_model(path: str | Path, dest_xml: Path, card_path: str | Path | None = None,

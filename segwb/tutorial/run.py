@@ -35,33 +35,36 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
     shared = shared_steps(options, cancel, until)
     if shared.stop is not None:
         return shared.stop
-    project, dataset, parent = shared.project, shared.dataset, shared.parent
-    quantized, performance = shared.quantized, shared.performance
-    assert performance is not None
-    job = task.report_job(project, dataset, parent.card, options.limits)
-    feed = InputFeed(job.image_paths(), parent.card)
-    with single_threaded_host():  # post-processing runs beside inference or in our own pools
-        predicted = {
-            "parent": step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, progress, cancel),
-            "optimized": step_predict(job, "optimized", project.optimized_xml, quantized["digest"],
-                                      optimized_precision(performance), feed, progress, cancel),
+    try:
+        project, dataset, parent = shared.project, shared.dataset, shared.parent
+        quantized, performance = shared.quantized, shared.performance
+        assert performance is not None
+        job = task.report_job(project, dataset, parent.card, options.limits)
+        feed = InputFeed(job.image_paths(), parent.card)
+        with single_threaded_host():  # post-processing runs beside inference or in our own pools
+            predicted = {
+                "parent": step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, progress, cancel),
+                "optimized": step_predict(job, "optimized", project.optimized_xml, quantized["digest"],
+                                          optimized_precision(performance), feed, progress, cancel),
+            }
+            compared = job.compare(predicted)
+        report: Report = {
+            "segwb_version": __version__,
+            "task": task.name,
+            **report_sections(project, parent, dataset, options, quantized, performance),
+            "comparison": {**compared["comparison"],
+                           "parent_precision": "f32", "optimized_precision": performance["optimized_precision"]},
+            "ground_truth": compared["ground_truth"],
+            "report_seconds": report_seconds(predicted, compared, len(job.images), performance),
+            **job.report_extras(),
+            "steps_cached": {"import": parent.cached, "quantize": quantized["cached"], "benchmark": performance["cached"],
+                             "predict_parent": predicted["parent"]["cached"],
+                             "predict_optimized": predicted["optimized"]["cached"], "compare": compared["cached"]},
+            "wall_seconds": time.perf_counter() - start,
         }
-        compared = job.compare(predicted)
-    report: Report = {
-        "segwb_version": __version__,
-        "task": task.name,
-        **report_sections(project, parent, dataset, options, quantized, performance),
-        "comparison": {**compared["comparison"],
-                       "parent_precision": "f32", "optimized_precision": performance["optimized_precision"]},
-        "ground_truth": compared["ground_truth"],
-        "report_seconds": report_seconds(predicted, compared, len(job.images), performance),
-        **job.report_extras(),
-        "steps_cached": {"import": parent.cached, "quantize": quantized["cached"], "benchmark": performance["cached"],
-                         "predict_parent": predicted["parent"]["cached"],
-                         "predict_optimized": predicted["optimized"]["cached"], "compare": compared["cached"]},
-        "wall_seconds": time.perf_counter() - start,
-    }
-    image_table.write(project, job.images)  # with the report: a cancelled run leaves the last report's table
-    write_json(project.report_json, report)
-    write_report_html(report, project.report_html)
-    return project.report_json
+        image_table.write(project, job.images)  # with the report: a cancelled run leaves the last report's table
+        write_json(project.report_json, report)
+        write_report_html(report, project.report_html)
+        return project.report_json
+    finally:
+        shared.project.release()

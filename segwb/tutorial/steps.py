@@ -199,17 +199,30 @@ class SharedSteps:
 def shared_steps(options: TutorialOptions, cancel: threading.Event | None, until: str) -> SharedSteps:
     """Open the project and dataset, then import, quantize and (unless ``until`` is "quantize") benchmark."""
     get_task(options.task)  # an unknown task fails before anything is read
+    options.check()
+    dataset = open_dataset(options.dataset, options.split)  # before the project folder exists: a bad dataset leaves none
+    new = not Path(options.out).exists()
     project = Project(options.out)
-    dataset = open_dataset(options.dataset, options.split)
-    parent = step_import(project, options)
-    log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
-    quantized = step_quantize(project, parent, dataset, options, cancel)
-    if until == "quantize":
-        return SharedSteps(project, dataset, parent, quantized, None, project.step_record("quantize"))
-    performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds, options.no_bf16,
-                                 cancel, optimized_f32_only=options.quantize.method == "accuracy_aware")
-    stop = project.step_record("benchmark") if until == "benchmark" else None
-    return SharedSteps(project, dataset, parent, quantized, performance, stop)
+    project.claim()
+    try:
+        parent = step_import(project, options)
+        log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
+        quantized = step_quantize(project, parent, dataset, options, cancel)
+        if until == "quantize":
+            project.release()
+            return SharedSteps(project, dataset, parent, quantized, None, project.step_record("quantize"))
+        performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds,
+                                     options.no_bf16, cancel,
+                                     optimized_f32_only=options.quantize.method == "accuracy_aware")
+    except BaseException:
+        if new:
+            project.discard_if_empty()  # a model refused at import leaves no project folder behind (lock still held)
+        project.release()
+        raise
+    if until == "benchmark":
+        project.release()
+        return SharedSteps(project, dataset, parent, quantized, performance, project.step_record("benchmark"))
+    return SharedSteps(project, dataset, parent, quantized, performance, None)  # the caller releases the project
 
 
 def report_sections(project: Project, parent: Parent, dataset: Dataset, options: TutorialOptions,
@@ -218,7 +231,7 @@ def report_sections(project: Project, parent: Parent, dataset: Dataset, options:
     return {
         "model_choice": parent.note,
         "dataset": {"path": dataset.location, "layout": dataset.layout, "images": len(dataset),
-                    "annotated": dataset.annotated, "skipped": dataset.skipped},
+                    "annotated": dataset.annotated, "dropped": dataset.dropped},
         "parent": {"path": project.relative(parent.xml), "digest": parent.digest,
                    "size_bytes": parent.xml.with_suffix(".bin").stat().st_size, "card": parent.card.to_dict()},
         "optimized": {"path": project.relative(project.optimized_xml), "digest": quantized["digest"],

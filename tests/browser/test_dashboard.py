@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from dashboard_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, Setup, VoilaServer, small_setup
+from dashboard_helpers import CHROMIUM, chromium_browser, REPO, Setup, VoilaServer, small_setup
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).is_file():
@@ -105,12 +105,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, setup: Setup) -> Iterator[V
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator:
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        yield browser
 
 
 @pytest.fixture

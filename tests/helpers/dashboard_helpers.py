@@ -12,8 +12,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tiny_models import write_instance_model, write_model
 
@@ -163,7 +166,7 @@ def write_instance_project(root: Path) -> dict:
     labels[16] = "dog"
     report = {
         "task": "instance", "model_choice": "model: hand-made", "segwb_version": "test",
-        "dataset": {"path": str(photos), "layout": "images", "images": 2, "annotated": False, "skipped": []},
+        "dataset": {"path": str(photos), "layout": "images", "images": 2, "annotated": False, "dropped": []},
         "parent": {"path": "models/parent/model.xml", "card": {"labels": labels}},
         "optimized": {"path": "models/optimized/model.xml", "digest": "x", "method": "Default (NNCF post-training quantization)",
                       "preset": "performance", "subset_size": 2, "seconds": 1.0, "settings": {"method": "default"}},
@@ -236,3 +239,16 @@ def semantic_rows_report(n: int = 23) -> dict:
                  "result": None if r["average_result"] is None else (r["average_result"] + c / 10) % 1}
                 for r in basic for c in range(3)]
     return {"task": "semantic", "comparison": {"basic": basic, "advanced": advanced}}
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """A headless Chromium (Debian's, as .ci/run installs it) driven by Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

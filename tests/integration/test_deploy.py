@@ -60,7 +60,7 @@ def test_semantic_package_reproduces_predictions(tmp_path: Path, photo_folder: P
         run = _infer(bare_python, folder, *map(str, images.values()), "--out", "masks")
         assert run.returncode == 0, run.stderr
         assert len(run.stdout.splitlines()) == 2 and "background" in run.stdout
-        saved = {"a": project / "predictions" / role / "a.png", "c": project / "predictions" / role / "sub" / "c.png"}
+        saved = {"a": project / "predictions" / role / "a.png", "c": project / "predictions" / role / "sub__c.png"}
         for stem, png in saved.items():
             assert (folder / "masks" / f"{stem}.png").read_bytes() == png.read_bytes(), (role, stem)
     default = deploy.build_package(project)
@@ -138,7 +138,7 @@ def test_runtime_modules_may_not_import_more(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "sub" / "b.py").write_text("from ..c import x\n")
     (tmp_path / "pkg" / "c.py").write_text("x = 1\n")
     assert deploy.runtime_closure(["pkg/a.py"], tmp_path) == ["pkg/a.py", "pkg/c.py", "pkg/sub/b.py"]
-    for source, culprit in (("def f():\n    import PIL\n", "PIL"), ("from segwb import zoo\n", "segwb"),
+    for source, culprit in (("def f():\n    import matplotlib\n", "matplotlib"), ("from segwb import zoo\n", "segwb"),
                             ("from .missing import y\n", "missing"), ("from . import nothing\n", "nothing")):
         (tmp_path / "pkg" / "bad.py").write_text(source)
         with pytest.raises(SegwbError, match=f"line \\d+ imports .*{culprit}.*, which the deployment package"):

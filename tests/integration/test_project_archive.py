@@ -25,7 +25,7 @@ from segwb.io.datasets import open_dataset
 from segwb.io.model_file import ir_digest, save_ir
 from segwb.measure import explorer
 from segwb.ship.archive_export import dataset_entries, export_project
-from segwb.ship.archive_format import MANIFEST
+from segwb.ship.archive_format import MANIFEST, NOT_INCLUDED
 from segwb.ship.archive_import import import_project
 from segwb.tasks import get as get_task
 from segwb.tutorial.options import TutorialOptions
@@ -85,8 +85,9 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 def test_round_trip_with_dataset_on_a_fresh_machine(semantic_run: Run, tmp_path: Path) -> None:
     """Export with the dataset, delete the original project and photos, import elsewhere: the same files, none
-    rewritten (paths inside a project are relative to it), the photos found in the project's dataset copy, the
-    dashboard shows the results, and a re-run reuses every step."""
+    rewritten (paths inside a project are relative to it) but report.json's dataset path (now the copy) and the
+    page made from it, the photos found in the project's dataset copy, the dashboard shows the results, and a re-run
+    reuses every step."""
     run = _moved(semantic_run, tmp_path)
     archive = export_project(run.root, include_dataset=True)
     assert archive == run.root / "export" / "project.tar.gz"
@@ -95,7 +96,7 @@ def test_round_trip_with_dataset_on_a_fresh_machine(semantic_run: Run, tmp_path:
         names = tar.getnames()
     assert all(n.startswith("project/") for n in names)
     assert {"project/description.txt", "project/archive.json", "project/report.json", "project/models/parent/model.bin",
-            "project/models/optimized/model.xml", "project/steps/compare.json", "project/predictions/parent/sub/c.png",
+            "project/models/optimized/model.xml", "project/steps/compare.json", "project/predictions/parent/sub__c.png",
             "project/overlays/a.jpg", "project/dataset/a.jpg", "project/dataset/sub/c.jpg"} <= set(names)
     assert not any("/export/" in n for n in names)
     archive = Path(shutil.move(archive, tmp_path / archive.name))  # carried to another machine …
@@ -108,12 +109,15 @@ def test_round_trip_with_dataset_on_a_fresh_machine(semantic_run: Run, tmp_path:
     assert import_project(archive, dest) == dest
     assert [p.name for p in dest.parent.iterdir()] == ["imported"]  # the staging folder is gone
     after = _snapshot(dest)
-    assert {k: v for k, v in after.items() if not k.startswith("dataset/") and k not in ("archive.json", "description.txt")} \
-        == {k: v for k, v in before.items() if not k.startswith("export/")}  # nothing rewritten
+    rewritten = ("report.json", "report.html")  # dataset.path: the copy, not a folder of the exporting machine
+    assert {k: v for k, v in after.items() if not k.startswith("dataset/")
+            and k not in ("archive.json", "description.txt", *rewritten)} \
+        == {k: v for k, v in before.items() if not k.startswith(("export/", ".")) and k not in rewritten}  # nothing else
     report = read_json(dest / "report.json")
     for role in PATH_KEYS:
         assert report[role]["path"] == f"models/{role}/model.xml"
-    assert report == run.report
+    assert report["dataset"]["path"] == "dataset"
+    assert report == {**run.report, "dataset": {**run.report["dataset"], "path": "dataset"}}
     assert open_dataset(dest / "dataset").digest == digest  # the copy is the dataset the report used
 
     viewer = get_task("semantic").viewer(Project(dest), report)
@@ -129,11 +133,12 @@ def test_round_trip_with_dataset_on_a_fresh_machine(semantic_run: Run, tmp_path:
     assert app.viewer.error.value == "" and app.viewer.parent_image.value
     assert app.performance.performance["speedup"] == report["performance"]["speedup"]
 
-    again = read_json(run_tutorial(dataclasses.replace(run.options, out=dest, dataset=str(dest / "dataset"))))
+    photos = Path(shutil.copytree(dest / "dataset", tmp_path / "photos-again"))  # a run's dataset is outside its project
+    again = read_json(run_tutorial(dataclasses.replace(run.options, out=dest, dataset=str(photos))))
     assert all(again["steps_cached"].values())
 
     second = import_project(export_project(dest, tmp_path / "again.tar.gz", include_dataset=True), tmp_path / "third")
-    assert read_json(second / "report.json")["dataset"] == again["dataset"]
+    assert read_json(second / "report.json")["dataset"] == {**again["dataset"], "path": "dataset"}
     assert open_dataset(second / "dataset").digest == digest
     listed = [e["path"] for e in read_json(second / MANIFEST)["files"]]
     assert listed.count("description.txt") == 1 and MANIFEST not in listed  # regenerated, never carried over
@@ -148,7 +153,8 @@ def _lines(archive: Path) -> list[str]:
 
 def test_description_from_the_benchmark_then_from_the_explorer(semantic_run: Run, tmp_path: Path) -> None:
     """Without explorer results: the tutorial's benchmark (batch 1, streams of the THROUGHPUT hint); with a
-    faster explorer cell: that cell's throughput, latency, batch and streams. Dataset left out: paths kept."""
+    faster explorer cell: that cell's throughput, latency, batch and streams. Dataset left out: the imported report
+    says so instead of naming a folder of the exporting machine."""
     run = _moved(semantic_run, tmp_path)
     perf = run.report["performance"]
     best, parent = perf["optimized"], perf["parent"]
@@ -184,7 +190,9 @@ def test_description_from_the_benchmark_then_from_the_explorer(semantic_run: Run
 
     dest = import_project(archive, tmp_path / "imported")
     report = read_json(dest / "report.json")
-    assert report["dataset"]["path"] == run.options.dataset  # not carried: still the original photos
+    assert report["dataset"]["path"] == NOT_INCLUDED  # not carried: no folder named, the description still says it
+    assert f"Dataset: {run.options.dataset} (images, 3 images, not annotated); not included in this archive" in \
+        (dest / "description.txt").read_text().splitlines()
     assert report["optimized"]["path"] == "models/optimized/model.xml"
     [record] = explorer.load_results(dest / "models" / "optimized" / "model.xml", dest / "explorer")
     assert record["digest"] == cell["digest"] and record["throughput"] == 1e6

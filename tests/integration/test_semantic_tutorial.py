@@ -35,8 +35,8 @@ BENCH = ["--bench-seconds", "0.3"]
 
 
 def _key(name: str) -> str:
-    """Prediction file key of an image name (its path without suffix)."""
-    return Path(name).with_suffix("").as_posix()
+    """Prediction file key of an image name: its path without suffix, folders joined by '__'."""
+    return Path(name).with_suffix("").as_posix().replace("/", "__")
 
 
 def _image_sizes(dataset: str | Path) -> dict[str, tuple[int, int]]:
@@ -188,7 +188,7 @@ def test_scores_model_on_photo_folder(tmp_path: Path, photo_folder: Path) -> Non
     _check_predictions(report, out, photo_folder)
     assert report["ground_truth"] is None and report["dataset"]["layout"] == "images"
     assert report["parent"]["card"]["adapter"] == "scores"
-    assert (out / "predictions" / "parent" / "sub" / "c.png").is_file()
+    assert (out / "predictions" / "parent" / "sub__c.png").is_file()
 
 
 def test_relative_dataset_is_recorded_absolute_and_the_table_with_the_report(

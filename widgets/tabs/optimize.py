@@ -37,7 +37,7 @@ def _env_float(name: str, default: float) -> float:
 
 def quantize_html(q: dict[str, Any]) -> str:
     """What the quantize step recorded: calibration, time, sizes, settings, graph rewrites, AccuracyAware."""
-    return (f'<p class="segwb-quantized">INT8 model ready: {q["subset_size"]} calibration images, '
+    return (f'<p class="segwb-quantized">INT8 model ready: {escape(str(q["subset_size"]))} calibration images, '
             f'{q["seconds"]:.1f} s, weights {q["size_before"] / 1e6:.1f} MB → {q["size_after"] / 1e6:.1f} MB; '
             f'settings {escape(json.dumps(q["settings"]))}.</p>' + graph_fixes_html(q.get("graph_fixes", []))
             + accuracy_aware_html(q.get("accuracy_aware")))

@@ -10,6 +10,7 @@ import ipywidgets as w
 
 from segwb import tasks
 from segwb.report.html import facts_html
+from segwb.report.summary import dropped_lines
 
 from ..common import escape, note_html
 from ..state import DashboardState, Results
@@ -19,10 +20,17 @@ TITLE = "Accuracy report"
 NO_REPORT = "No report yet."
 
 
+def dropped_html(report: dict[str, Any]) -> str:
+    """What the dataset reader left out (the lines report.html shows), as escaped text: the names are the user's."""
+    items = "".join(f"<li>{escape(line)}</li>" for line in dropped_lines(report.get("dataset") or {}))
+    return f'<ul class="segwb-dropped segwb-note">{items}</ul>'
+
+
 def summary_html(report: dict[str, Any], stale: bool = False) -> str:
-    """The report's facts, how its numbers are defined, and a warning when it is of an earlier INT8 model."""
+    """The report's facts, what the dataset left out, how its numbers are defined, and a warning when it is of an
+    earlier INT8 model."""
     notes = tasks.get(report["task"]).method_notes(report["comparison"])
-    html = ('<div class="segwb-report-summary">' + facts_html(report)
+    html = ('<div class="segwb-report-summary">' + facts_html(report) + dropped_html(report)
             + "".join(f"<p class=segwb-note>{escape(n)}</p>" for n in notes)
             + note_html("Click a header to sort, View to open the image in the Visualize tab.") + "</div>")
     if stale:

@@ -29,5 +29,8 @@ def open_dataset(source: str | Path, split: str | None = None) -> Dataset:
     layout = next((layout for layout in LAYOUTS if layout.detect(root)), folder)
     dataset = layout.open(root, split)
     if not dataset.samples:
-        raise DatasetError("no readable images (.jpg, .jpeg, .png, .bmp) found", root)
+        images = [d for d in dataset.dropped if d["what"] == "image" and d["action"] == "dropped"]
+        why = "; ".join(f"{d['count']} {d['reason']}" for d in images[:3])
+        raise DatasetError(f"no usable images: {why}" if why else "no readable images (.jpg, .jpeg, .png, .bmp) found",
+                           root)
     return dataset

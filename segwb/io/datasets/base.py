@@ -1,5 +1,5 @@
 """What every dataset layout produces: an ordered list of readable images (:class:`Sample`), with annotations
-when the layout has them, and the list of what was skipped and why."""
+when the layout has them, and the record of what was dropped and why (:class:`~segwb.io.drops.Drops`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import numpy as np
 from PIL import Image
 
 from ...core.errors import DatasetError
+from ...core.paths import Keys  # noqa: F401 - the layouts' key allocator, re-exported
 from ...core.storage import file_digest
-from ..images import load_image
+from ..drops import Drops  # noqa: F401 - the layouts' reporter, re-exported
+from ..images import image_size, load_image
 
 log = logging.getLogger("segwb")
 
@@ -40,7 +42,7 @@ class Dataset:
     layout: str  # "images" | "voc" | "coco" | "embedded"
     samples: list[Sample]
     labels: tuple[str, ...] = ()
-    skipped: list[str] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # Drops.records(): what was left out, and why
     coco: dict[str, Any] | None = None  # COCO layout: the checked instances file (see segwb.io.coco)
     annotation_file: Path | None = None
 
@@ -80,6 +82,7 @@ class Dataset:
 
 def load_mask(path: Path) -> np.ndarray:
     """A VOC class mask: palette indices (or grey values) as HxW uint8."""
+    image_size(path)
     try:
         with Image.open(path) as im:
             if im.mode not in ("P", "L"):
@@ -89,33 +92,23 @@ def load_mask(path: Path) -> np.ndarray:
         raise DatasetError(f"not a readable mask ({exc})", path) from exc
 
 
-def key(rel: Path, taken: set[str]) -> str:
-    """The output-file key of an image at ``rel``: its path without suffix, unique among ``taken``."""
-    name = rel.with_suffix("").as_posix()
-    if name in taken:  # "a.jpg" and "a.png" side by side: keep the suffix to tell them apart
-        name = rel.as_posix()
-    taken.add(name)
-    return name
-
-
-def readable(path: Path) -> tuple[int, int] | None:
-    """(height, width) if the file decodes as an image, else None."""
-    try:
-        image = load_image(path)
-    except DatasetError:
-        return None
+def readable(path: Path) -> tuple[int, int]:
+    """(height, width) of an image that decodes; else :class:`DatasetError` saying why (its ``reason`` for a list)."""
+    image = load_image(path)
     return image.shape[0], image.shape[1]
 
 
-def mask_size(path: Path) -> tuple[int, int] | None:
+def mask_problem(path: Path, size: tuple[int, int]) -> str | None:
+    """Why the class mask at ``path`` cannot annotate an image of ``size`` (read from its header), or None."""
     try:
+        height, width = image_size(path)
         with Image.open(path) as im:
-            return im.size[1], im.size[0]
-    except OSError:
-        return None
+            mode = im.mode
+    except DatasetError as exc:
+        return exc.reason
+    if mode not in ("P", "L"):
+        return f"mask must be a palette or greyscale PNG, got mode {mode}"
+    if (height, width) != size:
+        return f"mask {width}x{height} for an image of {size[1]}x{size[0]}"
+    return None
 
-
-def warn_skipped(root: Path, items: list[str], what: str) -> None:
-    if items:
-        shown = ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
-        log.warning("%s: skipped %d %s: %s", root, len(items), what, shown)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ...core.errors import DatasetError
 from ..coco import find_annotation_files, read_instances
-from .base import Dataset, Sample, key, readable, warn_skipped
+from ...core.paths import name_parts
+from .base import Dataset, Drops, Keys, Sample, readable
 
 LAYOUT = "coco"
 
@@ -25,27 +26,31 @@ def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the l
             have = ", ".join(f.stem for f in find_annotation_files(root))
             raise DatasetError(f"no annotations/instances_{split}.json; have: {have}", root)
     chosen = next((f for f in files if f.stem.endswith("val") or "val" in f.stem), files[0])
-    data = read_instances(chosen)
-    folders = [root / "images", root / chosen.stem.removeprefix("instances_"), root / "images" / chosen.stem.removeprefix("instances_"), root]
-    samples, missing, unreadable, mismatched = [], [], [], []
-    taken: set[str] = set()
+    drops = Drops(chosen)
+    data = read_instances(chosen, drops)
+    split_name = chosen.stem.removeprefix("instances_")
+    folders = [root / "images", root / split_name, root / "images" / split_name, root]
+    samples, keys = [], Keys()
     for image in sorted(data["images"], key=lambda i: i["file_name"]):
-        path = next((f / image["file_name"] for f in folders if (f / image["file_name"]).is_file()), None)
-        if path is None:
-            missing.append(image["file_name"])
+        name = image["file_name"]
+        # A file_name is looked up inside the dataset folder only: absolute parts and '..' are not followed.
+        rel = Path(*name_parts(name)) if name_parts(name) else None
+        try:
+            path = next((f / rel for f in folders if rel is not None and (f / rel).is_file()), None)
+        except OSError as exc:  # a name too long for the file system, for one
+            drops.add("image", f"file_name not usable here ({exc.strerror or exc})", name[:120])
             continue
-        size = readable(path)
-        if not size:
-            unreadable.append(image["file_name"])
+        if path is None:
+            drops.add("image", f"listed in the JSON but not found under {root}", name)
+            continue
+        try:
+            size = readable(path)
+        except DatasetError as exc:
+            drops.add("image", exc.reason, name)
             continue
         if size != (image["height"], image["width"]):
-            mismatched.append(f"{image['file_name']} {size} vs {image['height']}x{image['width']} in the JSON")
+            drops.add("image", "size differs from the JSON's", f"{name} ({size[1]}x{size[0]}, JSON {image['width']}x{image['height']})")
             continue
-        rel = Path(image["file_name"])
-        samples.append(Sample(rel.as_posix(), key(rel, taken), path, image_id=image["id"], size=size))
-    warn_skipped(chosen, missing, f"images listed in the JSON but not found under {root}")
-    warn_skipped(chosen, unreadable, "files that are not readable images")
-    warn_skipped(chosen, mismatched, "images whose size differs from the JSON")
+        samples.append(Sample(rel.as_posix(), keys.new(name), path, image_id=image["id"], size=size))
     labels = tuple(c["name"] for c in data["categories"])
-    return Dataset(root, LAYOUT, samples, labels=labels, skipped=missing + unreadable + mismatched, coco=data,
-                   annotation_file=chosen)
+    return Dataset(root, LAYOUT, samples, labels=labels, dropped=drops.records(), coco=data, annotation_file=chosen)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...core.errors import DatasetError
 from ..images import IMAGE_SUFFIXES
-from .base import Dataset, Sample, key, readable, warn_skipped
+from .base import Dataset, Drops, Keys, Sample, readable
 
 LAYOUT = "images"
 
@@ -16,16 +17,21 @@ def detect(root: Path) -> bool:
 
 
 def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the layout interface's name
-    """Every readable image under ``root``, sorted by relative path; ``split`` does not apply."""
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
-    taken: set[str] = set()
-    samples, skipped = [], []
+    """Every readable image under ``root``, sorted by relative path; ``split`` does not apply. Symbolic links are
+    followed (datasets often link to shared storage): reading through one writes nothing."""
+    files = sorted(p for p in root.rglob("*") if not any(part.startswith(".") for part in p.relative_to(root).parts)
+                   and p.is_file())
+    keys = Keys()
+    samples, drops = [], Drops(root)
     for path in files:
-        rel = path.relative_to(root)
-        size = readable(path) if path.suffix.lower() in IMAGE_SUFFIXES else None
-        if not size:
-            skipped.append(rel.as_posix())
+        rel = path.relative_to(root).as_posix()
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            drops.add("file", f"not an image type ({', '.join(IMAGE_SUFFIXES)})", rel)
             continue
-        samples.append(Sample(rel.as_posix(), key(rel, taken), path, size=size))
-    warn_skipped(root, skipped, "files that are not readable images")
-    return Dataset(root, LAYOUT, samples, skipped=skipped)
+        try:
+            size = readable(path)
+        except DatasetError as exc:
+            drops.add("image", exc.reason, rel)
+            continue
+        samples.append(Sample(rel, keys.new(rel), path, size=size))
+    return Dataset(root, LAYOUT, samples, dropped=drops.records())

@@ -8,7 +8,7 @@ from pathlib import Path
 from ...core.errors import DatasetError
 from ..images import IMAGE_SUFFIXES
 from ..labels import VOC_LABELS
-from .base import Dataset, Sample, mask_size, readable, warn_skipped
+from .base import Dataset, Drops, Keys, Sample, mask_problem, readable
 
 LAYOUT = "voc"
 
@@ -28,28 +28,50 @@ def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the l
         if chosen is None or not chosen.is_file():
             wanted = f"'{split}.txt'" if split else "(*.txt)"
             raise DatasetError(f"image-set list {wanted} not found; have: {', '.join(p.stem for p in lists) or 'none'}", sets)
-        ids = [line.split()[0] for line in chosen.read_text().splitlines() if line.strip()]
     else:
-        ids = sorted(p.stem for p in masks.glob("*.png"))
-    by_stem = {p.stem: p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
-    samples, missing, unreadable, mismatched = [], [], [], []
+        chosen = None
+    drops = Drops(chosen or root)
+    ids = read_ids(chosen, drops) if chosen else sorted(p.stem for p in masks.glob("*.png"))
+    by_stem = {p.stem: p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
+    samples, keys = [], Keys()
     for image_id in ids:
         path = by_stem.get(image_id)
         if path is None:
-            missing.append(image_id)
+            drops.add("image", "listed without an image in JPEGImages", image_id)
             continue
-        size = readable(path)
-        if not size:
-            unreadable.append(path.name)
+        try:
+            size = readable(path)
+        except DatasetError as exc:
+            drops.add("image", exc.reason, path.name)
             continue
         mask: Path | None = masks / f"{image_id}.png"
         if not mask.is_file():
             mask = None
-        elif mask_size(mask) != size:
-            mismatched.append(f"{mask.name} {mask_size(mask)} vs image {size}")
+        elif (why := mask_problem(mask, size)) is not None:
+            drops.add("annotation", f"{why} (image kept without ground truth)", mask.name)
             mask = None
-        samples.append(Sample(path.name, image_id, path, mask, size=size))
-    warn_skipped(root, missing, "ids in the image-set list without an image in JPEGImages")
-    warn_skipped(root, unreadable, "files that are not readable images")
-    warn_skipped(root, mismatched, "masks whose size differs from their image (annotation ignored)")
-    return Dataset(root, LAYOUT, samples, labels=VOC_LABELS, skipped=missing + unreadable + mismatched)
+        samples.append(Sample(path.name, keys.new(image_id), path, mask, size=size))
+    return Dataset(root, LAYOUT, samples, labels=VOC_LABELS, dropped=drops.records())
+
+
+def read_ids(listing: Path, drops: Drops) -> list[str]:
+    """The image ids of a ``<split>.txt``, in order; repeated ids and lines that cannot be ids are dropped."""
+    try:
+        text = listing.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"image-set list is not UTF-8 text (byte {exc.start})", listing) from exc
+    except OSError as exc:
+        raise DatasetError(f"image-set list is not readable ({exc.strerror or exc})", listing) from exc
+    ids, seen = [], set()
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        image_id = line.split()[0]
+        if image_id in seen:
+            drops.add("line", "repeats an id listed before", f"line {n} ({image_id})")
+        elif "/" in image_id or "\\" in image_id or image_id in (".", ".."):
+            drops.add("line", "not an image id (holds a path)", f"line {n}")
+        else:
+            seen.add(image_id)
+            ids.append(image_id)
+    return ids

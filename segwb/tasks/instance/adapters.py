@@ -22,6 +22,7 @@ from ...core.errors import ModelError
 from ...inference.preprocess import Geometry
 from ...inference.queue import output_arrays
 from ...io.model_card import ModelCard
+from ...io.model_inspect import port_name
 from .instances import Instances, empty, encode_crop, select
 
 ADAPTERS = ("mask_rcnn", "yolo_e2e", "yolo_raw")
@@ -61,8 +62,8 @@ def check_outputs(model: ov.Model, card: ModelCard, path: Path) -> None:
 
 def output_problem(model: ov.Model, card: ModelCard) -> str | None:
     """Why the outputs do not fit ``card.adapter`` (one line), or None when they do."""
-    shapes = {o.get_any_name(): [d.get_length() if d.is_static else -1 for d in o.get_partial_shape()]
-              for o in model.outputs}
+    shapes = {port_name(o, n): [d.get_length() if d.is_static else -1 for d in o.get_partial_shape()]
+              for n, o in enumerate(model.outputs)}
     if card.adapter == "mask_rcnn":
         names = set().union(*(o.get_names() for o in model.outputs))
         missing = [n for n in MASK_RCNN_OUTPUTS if n not in names]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
+from ...core.errors import ModelError
 from ...core.project import Project
 from ...core.storage import read_json, write_json
 from ...inference.feed import InputFeed
@@ -30,6 +31,7 @@ from .categories import UNMAPPED, categories
 from .coco_eval import evaluate
 from .metrics import MATCH_IOU, compare_instances
 from .overlay import instance_overlay
+from .instances import Instances
 from .results import load_instances, predictions_file, to_results
 
 log = logging.getLogger("segwb")
@@ -66,7 +68,9 @@ class InstanceJob(ReportJob):
         results: list[list[dict[str, Any]]] = [[] for _ in ids]  # one slot per image: callbacks never share one
 
         def collect(request: ov.InferRequest, index: int, geometry: Geometry) -> None:
-            results[index] = to_results(ids[index], decode(request, geometry), self.category_of)
+            found = decode(request, geometry)
+            check_class_ids(found, self.card, role, self.images[index].name)
+            results[index] = to_results(ids[index], found, self.category_of)
 
         run_over(compiled, feed, collect, progress, cancel, "prediction cancelled; nothing was saved for this model")
         saved = [entry for image in results for entry in image]
@@ -150,3 +154,11 @@ class InstanceJob(ReportJob):
             "basic": basic, "advanced": advanced,
         }
         return {"comparison": comparison, "ground_truth": truth(), "seconds": time.perf_counter() - start}
+
+
+def check_class_ids(found: Instances, card: ModelCard, role: str, image: str) -> None:
+    """Refuse detections past the card's labels: they would have no name, no category and no ground truth."""
+    if card.labels and found.class_ids.size and int(found.class_ids.max()) >= len(card.labels):
+        raise ModelError(f"the {role} model detects class id {int(found.class_ids.max())} on {image}, but the model's "
+                         f"labels list has {len(card.labels)} names: give one name per class (labels.txt or the "
+                         "model card's labels)")

@@ -14,7 +14,7 @@ import openvino as ov
 from ...core.compile import core
 from ...core.errors import ModelError
 from ...io.model_card import ModelCard
-from ...io.model_inspect import dims, select_output
+from ...io.model_inspect import dims, port_name, select_output
 from ...inference.preprocess import Geometry
 from ...inference.queue import output_array
 
@@ -120,7 +120,7 @@ def check_outputs(model: ov.Model, card: ModelCard, path: Path) -> None:
     """Refuse an output whose shape does not fit the card's adapter."""
     out = select_output(model, card.output, path)
     shape = dims(out)
-    name = out.get_any_name()
+    name = port_name(out, 0)
     if card.adapter == "class_map":
         ok = len(shape) == 3 or (len(shape) == 4 and (shape[1] == 1 or shape[3] == 1))
         if not ok or shape[0] not in (1, -1):

@@ -7,12 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ...core.paths import inside
 from ...core.storage import write_bytes
 
 
 def prediction_path(folder: Path, key: str) -> Path:
     """Where the class map of the image with ``key`` is stored."""
-    return folder / f"{key}.png"
+    return inside(folder, f"{key}.png")
 
 
 def save_class_map(path: Path, ids: np.ndarray) -> None:

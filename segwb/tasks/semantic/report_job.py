@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
+from ...core.errors import DatasetError, ModelError
 from ...core.project import Project
 from ...inference.feed import InputFeed
 from ...inference.preprocess import Geometry
 from ...inference.queue import run_over
 from ...io.datasets import Dataset, Sample, load_mask
 from ...io.images import load_image, save_image
+from ...io.labels import VOC_VOID
 from ...io.model_card import ModelCard
 from .. import image_table
 from ..base import DetectionLimits, ImageRecord, Progress, ReportJob
@@ -74,12 +76,20 @@ class SemanticJob(ReportJob):
         labels = class_labels(card, classes)
         basic, advanced = [], []
         annotated = [s for s in dataset.samples if s.annotation] if dataset.labels else []
-        lut, unmapped = label_lut(dataset.labels, labels) if annotated else (None, [])
+        by_index = annotated and not card.labels and classes == len(dataset.labels)
+        # A model without names whose class count is the dataset's: classes match by index, and the report says so.
+        lut, unmapped = (identity_lut(classes), []) if by_index else \
+            label_lut(dataset.labels, labels) if annotated else (None, [])
         cms = {role: np.zeros((classes, classes), dtype=np.int64) for role in ("parent", "optimized")}
+        unknown_truth: dict[int, int] = {}  # mask ids that are neither a dataset class nor void -> pixels
+        unknown_masks: list[str] = []  # the masks holding them
+        unreadable_masks: list[str] = []  # masks that fail to decode: their image is compared without ground truth
 
         def one(sample: Sample) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, np.ndarray]]:
             parent = load_class_map(prediction_path(project.predictions("parent"), sample.key))
             optimized = load_class_map(prediction_path(project.predictions("optimized"), sample.key))
+            for role, ids in (("parent", parent), ("optimized", optimized)):
+                check_ids(ids, classes, card, role, sample.name)
             result = compare_maps(parent, optimized, classes)
             overlay = project.overlay(sample.key)
             save_image(overlay, semantic_overlay(load_image(sample.path), parent, optimized, labels, result.pixel_agreement))
@@ -89,7 +99,17 @@ class SemanticJob(ReportJob):
                          for c, iou in sorted(result.class_iou.items())]
             confusion = {}
             if lut is not None and sample.annotation:
-                truth = lut[load_mask(sample.annotation)]
+                try:
+                    mask = load_mask(sample.annotation)
+                except DatasetError as exc:  # its header passed when the dataset was opened; its pixels do not
+                    unreadable_masks.append(f"{sample.annotation.name} ({exc.reason})")
+                    return row, per_class, {}
+                found = unknown_ids(mask, len(dataset.labels))
+                if found:
+                    unknown_masks.append(sample.annotation.name)
+                for value, pixels in found.items():
+                    unknown_truth[value] = unknown_truth.get(value, 0) + pixels
+                truth = lut[mask]
                 confusion = {"parent": confusion_matrix(truth, parent, classes),
                              "optimized": confusion_matrix(truth, optimized, classes)}
             return row, per_class, confusion
@@ -105,7 +125,19 @@ class SemanticJob(ReportJob):
         agreements = [r["pixel_agreement"] for r in basic if r["pixel_agreement"] is not None]
         ground_truth = None
         if annotated:
-            ground_truth = {"images": len(annotated), "unmapped_classes": unmapped, "void": "ignored"}
+            if unreadable_masks:
+                log.warning("%s: %d annotation masks do not decode, their images are left out of the ground truth: "
+                            "%s", dataset.root, len(unreadable_masks), ", ".join(sorted(unreadable_masks)[:10]))
+            ground_truth = {"images": len(annotated) - len(unreadable_masks), "unmapped_classes": unmapped,
+                            "void": "ignored", "unreadable_masks": sorted(unreadable_masks),
+                            "matched_by": "index" if by_index else "name",
+                            "unknown_ids": {str(k): v for k, v in sorted(unknown_truth.items())},
+                            "unknown_id_masks": sorted(unknown_masks)}
+            if unknown_truth:
+                shown = ", ".join(sorted(unknown_masks)[:10]) + (" ..." if len(unknown_masks) > 10 else "")
+                log.warning("%s: %d annotation masks hold ids %s that are no class of the dataset (%d classes) nor "
+                            "void (255); those pixels are ignored: %s", dataset.root, len(unknown_masks),
+                            ", ".join(map(str, sorted(unknown_truth))), len(dataset.labels), shown)
             for role, cm in cms.items():
                 miou, per_class_iou = mean_iou(cm)
                 ground_truth[role] = {"mean_iou": miou, "per_class_iou": {labels[c]: v for c, v in per_class_iou.items()}}
@@ -119,3 +151,26 @@ class SemanticJob(ReportJob):
             "ground_truth": ground_truth,
             "seconds": time.perf_counter() - start,
         }
+
+
+def identity_lut(classes: int) -> np.ndarray:
+    """Dataset id i is model class i (ids past the classes are void)."""
+    lut = np.full(256, VOC_VOID, dtype=np.uint8)
+    lut[:min(classes, 256)] = np.arange(min(classes, 256))
+    return lut
+
+
+def unknown_ids(mask: np.ndarray, dataset_classes: int) -> dict[int, int]:
+    """Mask values that are neither one of the dataset's classes nor void, with their pixel counts."""
+    counts = np.bincount(mask.ravel(), minlength=256)
+    counts[:dataset_classes] = 0
+    counts[VOC_VOID] = 0
+    return {int(v): int(counts[v]) for v in np.flatnonzero(counts)}
+
+
+def check_ids(ids: np.ndarray, classes: int, card: ModelCard, role: str, image: str) -> None:
+    """Refuse predictions past the card's labels: they would leave the comparison unseen (100 % agreement)."""
+    top = int(ids.max()) if ids.size else 0
+    if card.labels and top >= classes:
+        raise ModelError(f"the {role} model predicts class id {top} on {image}, but the model's labels list has "
+                         f"{len(card.labels)} names: give one name per class (labels.txt or the model card's labels)")

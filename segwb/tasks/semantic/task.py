@@ -84,8 +84,17 @@ class SemanticTask(Task):
             return Section("The dataset has no annotations: the parent model's predictions are the only reference.")
         parent, optimized = ground_truth["parent"]["per_class_iou"], ground_truth["optimized"]["per_class_iou"]
         rows = [(n, value(parent.get(n)), value(optimized.get(n))) for n in sorted(set(parent) | set(optimized))]
-        notes = ([f"Dataset classes with no model class (counted as background): "
+        notes = ([f"Dataset classes with no model class (counted as background, or ignored when the model has none): "
                   f"{', '.join(ground_truth['unmapped_classes'])}"] if ground_truth["unmapped_classes"] else [])
+        if ground_truth.get("unreadable_masks"):
+            notes.append("Left out (their masks do not decode): " + ", ".join(ground_truth["unreadable_masks"][:10]))
+        if ground_truth.get("matched_by") == "index":
+            notes.append("The model names no classes: dataset class i was matched to model class i (same class count).")
+        if ground_truth.get("unknown_ids"):
+            masks = ground_truth.get("unknown_id_masks") or []
+            notes.append("Ignored: mask pixels with ids that are no dataset class nor void: "
+                         + ", ".join(f"id {k} ({v} px)" for k, v in ground_truth["unknown_ids"].items())
+                         + (f", in {', '.join(masks[:10])}{' ...' if len(masks) > 10 else ''}" if masks else ""))
         return Section(f"Mean IoU over {ground_truth['images']} annotated images (void pixels ignored): parent "
                        f"{percent(ground_truth['parent']['mean_iou'])}, optimized "
                        f"{percent(ground_truth['optimized']['mean_iou'])}.",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from segwb.core.errors import SegwbError
 from segwb.core.project import Project
 from segwb.core.storage import read_json
 
@@ -98,16 +99,14 @@ def test_failed_recompute_keeps_no_stale_result(tmp_path: Path) -> None:
     assert project.cached("step", {"a": 2}, compute)["value"] == 2 and compute.calls == 1
 
 
-def test_paths_inside_are_recorded_relative_and_resolved(tmp_path: Path) -> None:
-    """Inside the project: relative POSIX paths; outside: absolute, as given; both resolve back."""
+def test_paths_inside_are_recorded_relative(tmp_path: Path) -> None:
+    """Inside the project: relative POSIX paths; outside: absolute, as given."""
     project = Project(tmp_path / "p")
     assert project.relative(project.parent_xml) == "models/parent/model.xml"
     assert project.relative(tmp_path / "p" / "x" / ".." / "overlays" / "a.jpg") == "overlays/a.jpg"
     outside = tmp_path / "photos" / "a.jpg"
     assert project.relative(outside) == str(outside)
     assert project.relative("rel/x.jpg") == str(Path.cwd() / "rel" / "x.jpg")  # outside, given relative: made absolute
-    assert project.resolve("models/parent/model.xml") == project.parent_xml
-    assert project.resolve(str(outside)) == outside
     assert project.model_xml("optimized") == project.optimized_xml
 
 
@@ -126,3 +125,58 @@ def test_record_reads_a_step_result_or_none(tmp_path: Path) -> None:
     assert project.record("benchmark") == {"fps": 3.0}
     project.step_record("benchmark").write_text("{not json")
     assert project.record("benchmark") is None  # a broken record is as good as none: the step runs again
+
+
+def test_claim_removes_what_a_killed_run_left(tmp_path: Path) -> None:
+    """A staging folder of save_ir and a temporary file of atomic_path are removed; results are kept."""
+    project = Project(tmp_path / "run")
+    staging = project.root / "models" / "parent" / ".save-abc123"
+    staging.mkdir(parents=True)
+    (staging / "model.xml").write_text("<net/>")
+    tmp = project.predictions("parent") / ".a.png.x1y2z3w4.tmp"
+    tmp.parent.mkdir(parents=True)
+    tmp.write_bytes(b"")
+    kept = project.predictions("parent") / "a.png"
+    kept.write_bytes(b"png")
+    project.claim()
+    try:
+        assert not staging.exists() and not tmp.exists() and kept.read_bytes() == b"png"
+    finally:
+        project.release()
+
+
+def test_a_claimed_project_is_refused_to_a_second_run(tmp_path: Path) -> None:
+    first, second = Project(tmp_path), Project(tmp_path)
+    first.claim()
+    try:
+        with pytest.raises(SegwbError, match="another segwb run"):
+            second.claim()
+    finally:
+        first.release()
+    second.claim()  # free again
+    second.release()
+
+
+def test_a_relative_dataset_path_is_the_projects_never_the_working_folders(tmp_path: Path) -> None:
+    project = Project(tmp_path / "run")
+    assert project.dataset_root("(dataset not included in the archive)").parent == project.root
+    assert project.dataset_root(str(tmp_path / "photos")) == tmp_path / "photos"
+
+
+def test_links_out_of_the_run_folders_are_refused_others_are_left_alone(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    project = Project(tmp_path / "run")
+    (project.root / "notes").symlink_to(elsewhere)  # not a folder segwb writes: the user's business
+    (project.root / ".venv.tmp").write_text("not ours")  # outside the run folders: never swept
+    project.claim()
+    project.release()
+    assert (project.root / ".venv.tmp").is_file()
+    (project.root / "overlays").symlink_to(elsewhere)
+    with pytest.raises(SegwbError, match="overlays is a symbolic link to outside the project"):
+        project.claim()
+
+
+def test_overlay_of_a_hostile_key_stays_inside(tmp_path: Path) -> None:
+    with pytest.raises(SegwbError, match="outside"):
+        Project(tmp_path / "run").overlay("../../victim")

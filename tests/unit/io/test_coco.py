@@ -97,7 +97,7 @@ def test_happy_path(tmp_path: Path) -> None:
     assert [s.image_id for s in ds.samples] == [7, 42, 100]
     assert all(s.path == root / "images" / s.name for s in ds.samples)
     assert ds.labels == ("person", "car", "dog")
-    assert ds.annotated and ds.skipped == []
+    assert ds.annotated and ds.dropped == []
     assert ds.annotation_file == root / "annotations" / "instances_val.json"
     assert ds.coco is not None and len(ds.coco["annotations"]) == 3
     assert [c["id"] for c in ds.coco["categories"]] == [1, 3, 18]
@@ -119,7 +119,7 @@ def test_image_folders(tmp_path: Path, image_dir: str) -> None:
     """Images are found in root/images/, root/<split>/ (named after instances_<split>.json) or root/ itself."""
     root = _make_dataset(tmp_path / "coco", image_dir=image_dir)
     ds = open_dataset(root)
-    assert ds.layout == "coco" and len(ds) == 3 and ds.skipped == []
+    assert ds.layout == "coco" and len(ds) == 3 and ds.dropped == []
     assert ds.samples[0].path == (root / image_dir / "a.jpg" if image_dir else root / "a.jpg")
 
 
@@ -202,16 +202,24 @@ def test_bad_annotations_dropped_with_warnings(tmp_path: Path, caplog: pytest.Lo
     text = "\n".join(_warnings(caplog))
     path = str(root / "annotations" / "instances_val.json")
     assert path in text
-    assert "dropped 2 annotations with unknown image" in text  # 999 and the string
-    assert "dropped 1 annotations with unknown category" in text
-    assert "dropped 6 annotations with empty or invalid segmentation" in text
+    assert "dropped 1 annotation (unknown image id): id 10" in text
+    assert "dropped 1 annotation (not a JSON object): annotations[" in text
+    assert "dropped 1 annotation (unknown category id): id 11" in text
+    for reason, ids in [("segmentation: no polygon", "id 12"), ("segmentation: polygon of fewer than 3 points", "id 13, id 14"),
+                        ("segmentation: polygon of odd length", "id 15"), ("segmentation: missing", "id 16"),
+                        ("segmentation: RLE without a size [height, width]", "id 17")]:
+        assert f"({reason}): {ids}" in text, reason
+    assert sorted((d["reason"], d["count"]) for d in ds.dropped) == sorted([
+        ("unknown image id", 1), ("not a JSON object", 1), ("unknown category id", 1), ("segmentation: no polygon", 1),
+        ("segmentation: polygon of fewer than 3 points", 2), ("segmentation: polygon of odd length", 1),
+        ("segmentation: missing", 1), ("segmentation: RLE without a size [height, width]", 1)])
     # Nothing crashes downstream: the three good annotations as perfect predictions give AP 1.
     results = _perfect_results(ds.coco)
     assert evaluate(ds.coco, [7, 42, 100], results, [1, 3, 18])["mask_ap"] == pytest.approx(1.0, abs=1e-9)
 
 
 def test_annotation_ids_filled_and_iscrowd_defaulted(tmp_path: Path) -> None:
-    """An annotation without id gets one (its position + 1) and iscrowd defaults to 0."""
+    """An annotation without id gets one (the smallest id no other annotation has) and iscrowd defaults to 0."""
     data = _coco_json()
     del data["annotations"][2]["id"]
     del data["annotations"][2]["iscrowd"]
@@ -223,7 +231,7 @@ def test_annotation_ids_filled_and_iscrowd_defaulted(tmp_path: Path) -> None:
 
 def test_missing_and_mismatched_images_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Images listed but absent, unreadable, or with another size than the JSON says are skipped, listed in
-    dataset.skipped and warned about; the rest are kept with their ids."""
+    dataset.dropped and warned about; the rest are kept with their ids."""
     data = _coco_json({**IMAGES, "gone.jpg": (5, 10, 10), "wrong.jpg": (6, 30, 30), "junk.jpg": (8, 10, 10)})
     root = _make_dataset(tmp_path / "coco", data=data,
                          write={**{n: (h, w) for n, (_, h, w) in IMAGES.items()}, "wrong.jpg": (31, 30)})
@@ -231,18 +239,19 @@ def test_missing_and_mismatched_images_skipped(tmp_path: Path, caplog: pytest.Lo
     caplog.set_level(logging.WARNING, logger="segwb")
     ds = open_dataset(root)
     assert [s.name for s in ds.samples] == ["a.jpg", "b.jpg", "c.jpg"]
-    assert len(ds.skipped) == 3
-    assert "gone.jpg" in ds.skipped and "junk.jpg" in ds.skipped
-    assert any(s.startswith("wrong.jpg") for s in ds.skipped)
+    names = [n for d in ds.dropped for n in d["examples"]]
+    assert all(d["what"] == "image" for d in ds.dropped) and len(names) == 3
+    assert "gone.jpg" in names and "junk.jpg" in names
+    assert any(n.startswith("wrong.jpg") for n in names)
     text = "\n".join(_warnings(caplog))
     assert "gone.jpg" in text and "wrong.jpg" in text and "junk.jpg" in text
-    assert "(31, 30)" in text  # the size found on disk is in the message
+    assert "30x31" in text  # the size found on disk is in the message
 
 
 def test_no_image_found_is_a_clear_error(tmp_path: Path) -> None:
-    """A JSON whose images are all missing: DatasetError 'no readable images' naming the root."""
+    """A JSON whose images are all missing: DatasetError "no usable images" naming the root and why."""
     root = _make_dataset(tmp_path / "coco", write={})
-    with pytest.raises(DatasetError, match="no readable images"):
+    with pytest.raises(DatasetError, match="no usable images: 3 listed in the JSON but not found"):
         open_dataset(root)
 
 
@@ -483,7 +492,7 @@ def test_annotations_without_area_or_bbox(tmp_path: Path, drop: tuple[str, ...])
 
 
 def test_rle_size_mismatch_is_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """An RLE annotation sized 10x10 on a 24x32 image is invalid: dropped with a warning (or a DatasetError)."""
+    """An RLE annotation sized 10x10 on a 24x32 image is invalid: dropped with a warning saying so."""
     data = _coco_json({"b.jpg": (42, 24, 32)})
     wrong = _rle_box(10, 10, 2, 2, 8, 8)
     data["annotations"] = [{"id": 1, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 36.0,
@@ -491,13 +500,9 @@ def test_rle_size_mismatch_is_dropped(tmp_path: Path, caplog: pytest.LogCaptureF
     path = tmp_path / "instances_val.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     caplog.set_level(logging.WARNING, logger="segwb")
-    try:
-        gt = read_instances(path)
-    except DatasetError as exc:
-        assert str(path) in str(exc)
-        return
+    gt = read_instances(path)
     assert gt["annotations"] == []
-    assert any("invalid segmentation" in m for m in _warnings(caplog))
+    assert any("(segmentation: RLE size differs from the image's): id 1" in m for m in _warnings(caplog))
 
 
 def test_non_numeric_polygon_is_dropped(tmp_path: Path) -> None:

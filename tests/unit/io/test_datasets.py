@@ -41,9 +41,9 @@ def test_image_folder_recursive_sorted_with_keys(photo_folder: Path) -> None:
     ds = open_dataset(photo_folder)
     assert ds.layout == "images"
     assert [s.name for s in ds.samples] == ["a.jpg", "b.png", "sub/c.jpg", "sub/d.bmp"]
-    assert [s.key for s in ds.samples] == ["a", "b", "sub/c", "sub/d"]
+    assert [s.key for s in ds.samples] == ["a", "b", "sub__c", "sub__d"]
     assert all(s.annotation is None for s in ds.samples) and not ds.annotated
-    assert len(ds) == 4 and ds.skipped == []
+    assert len(ds) == 4 and ds.dropped == []
 
 
 def test_same_stem_different_suffix_keeps_distinct_keys(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_hidden_files_are_ignored(photo_folder: Path) -> None:
     _write_image(photo_folder / ".hidden" / "x.png", 8, 8)
     _write_image(photo_folder / ".y.png", 8, 8)
     ds = open_dataset(photo_folder)
-    assert len(ds) == 4 and ds.skipped == []
+    assert len(ds) == 4 and ds.dropped == []
 
 
 def test_empty_folder_is_an_error_naming_it(tmp_path: Path) -> None:
@@ -72,17 +72,19 @@ def test_empty_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     assert info.value.path == empty
 
 
-def test_unreadable_files_skipped_with_one_warning(photo_folder: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """A corrupt .jpg and a .txt are skipped; ONE warning lists both; the good images still load."""
+def test_unreadable_files_dropped_with_one_warning_per_reason(photo_folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A corrupt .jpg and a .txt are dropped, each with its reason and one warning; the good images still load."""
     (photo_folder / "broken.jpg").write_bytes(b"this is not a jpeg")
     (photo_folder / "notes.txt").write_text("hello")
     with caplog.at_level(logging.WARNING, logger="segwb"):
         ds = open_dataset(photo_folder)
     assert len(ds) == 4
-    assert sorted(ds.skipped) == ["broken.jpg", "notes.txt"]
+    assert [(d["what"], d["count"], d["examples"]) for d in ds.dropped] == [("image", 1, ["broken.jpg"]),
+                                                                            ("file", 1, ["notes.txt"])]
+    assert "not a readable image" in ds.dropped[0]["reason"]
     warnings = _warnings(caplog)
-    assert len(warnings) == 1
-    assert "broken.jpg" in warnings[0] and "notes.txt" in warnings[0] and "skipped 2" in warnings[0]
+    assert len(warnings) == 2
+    assert "broken.jpg" in warnings[0] and "dropped 1 image" in warnings[0] and "notes.txt" in warnings[1]
 
 
 def test_missing_folder(tmp_path: Path) -> None:
@@ -161,7 +163,7 @@ def test_voc_list_id_without_image_warns_and_skips(tmp_path: Path, caplog: pytes
     with caplog.at_level(logging.WARNING, logger="segwb"):
         ds = open_dataset(root)
     assert [s.key for s in ds.samples] == ["a", "b"]
-    assert ds.skipped == ["ghost"]
+    assert [(d["what"], d["examples"]) for d in ds.dropped] == [("image", ["ghost"])]
     warnings = _warnings(caplog)
     assert len(warnings) == 1 and "ghost" in warnings[0]
 
@@ -177,7 +179,7 @@ def test_voc_mask_size_mismatch_drops_annotation_keeps_image(tmp_path: Path, cap
     assert ds.samples[1].annotation is None
     warnings = _warnings(caplog)
     assert len(warnings) == 1
-    assert "b.png" in warnings[0] and "(5, 5)" in warnings[0] and "(3, 4)" in warnings[0]
+    assert "b.png" in warnings[0] and "mask 5x5 for an image of 4x3" in warnings[0]
 
 
 def test_voc_default_list_is_val_and_split_selects(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""segwb.io.images: pictures written atomically, PNG lossless and JPEG without chroma subsampling."""
+"""segwb.io.images: pictures written atomically, PNG lossless and JPEG without chroma subsampling; pictures read
+with their size checked from the header before decoding."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
+from bombs import bomb_png
 
+from segwb.core.errors import DatasetError
+from segwb.io import images
 from segwb.io.images import save_image
 
 
@@ -25,3 +30,43 @@ def test_save_image_jpeg(tmp_path: Path) -> None:
     save_image(path, image)
     assert path.read_bytes()[:2] == b"\xff\xd8"
     assert np.abs(cv2.imread(str(path)).astype(int) - image).max() <= 4
+
+
+def test_the_size_comes_from_the_header_and_a_bomb_is_refused_before_decoding(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 121 MP PNG is refused by its header, in one line naming the file and the limit; no decode runs."""
+    bomb = bomb_png(tmp_path / "bomb.png", 11000)
+    assert bomb.stat().st_size < 1 << 20
+    decoded = []
+    monkeypatch.setattr(images.cv2, "imdecode", lambda *a: decoded.append(a))
+    with pytest.raises(DatasetError, match=r"11000x11000 pixels is over the limit of 100 MP") as info:
+        images.load_image(bomb)
+    assert "bomb.png" in str(info.value) and not decoded
+
+
+def test_the_pixel_limit_is_settable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), np.zeros((100, 200, 3), np.uint8))
+    monkeypatch.setenv(images.MAX_PIXELS_ENV, "0.01")
+    with pytest.raises(DatasetError, match="over the limit of 0.01 MP"):
+        images.load_image(small)
+    monkeypatch.setenv(images.MAX_PIXELS_ENV, "0.02")
+    assert images.load_image(small).shape == (100, 200, 3)
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, b"\xff\xd8\xff\xe0trunc"])
+def test_undecodable_files_are_one_line(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x.jpg"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match="not a readable image") as info:
+        images.load_image(path)
+    assert "x.jpg" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_truncated_jpeg_with_a_good_header_is_refused(tmp_path: Path) -> None:
+    full = tmp_path / "full.jpg"
+    cv2.imwrite(str(full), np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(full.read_bytes()[:200])
+    with pytest.raises(DatasetError, match="not a readable image"):
+        images.load_image(cut)

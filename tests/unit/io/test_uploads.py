@@ -116,3 +116,17 @@ def test_voc_and_coco_layouts_are_detected(tmp_path: Path) -> None:
          "categories": [{"id": 1, "name": "person"}]}))
     summary = summarize_dataset(coco)
     assert summary.layout == "coco" and summary.images == 1 and "instances_val.json" in summary.line()
+
+
+def test_staging_folders_of_a_killed_upload_are_swept(tmp_path: Path) -> None:
+    """Old staging folders go, a fresh one (another kernel's upload in progress) and results stay."""
+    import os
+
+    from segwb.io.uploads import sweep_staging
+
+    old, fresh, kept = tmp_path / "models" / ".upload-old", tmp_path / ".zip-fresh", tmp_path / "models" / "net-abc"
+    for folder in (old, fresh, kept):
+        folder.mkdir(parents=True)
+    os.utime(old, (0, 0))
+    assert sweep_staging(tmp_path) == 1
+    assert not old.exists() and fresh.is_dir() and kept.is_dir()

@@ -99,9 +99,12 @@ def test_cli_writes_json_and_html(tmp_path: Path, capsys) -> None:
     (["compare-performance"], "needs --project DIR, or both --a XML and --b XML"),
     (["compare-performance", "--a", "nope.xml", "--b", "nope.xml"], "nope.xml: no such model file"),
     (["compare-performance", "--project", "PROJECT"], "no models/parent/model.xml; run `segwb quantize` on it first"),
+    (["compare-performance", "--project", "MISSING"], "no such project folder"),
 ])
 def test_cli_errors_are_one_line(argv: list[str], message: str, tmp_path: Path, capsys) -> None:
-    argv = [str(tmp_path / "p") if a == "PROJECT" else a for a in argv]
+    (tmp_path / "p").mkdir()
+    argv = [str(tmp_path / "p") if a == "PROJECT" else str(tmp_path / "missing") if a == "MISSING" else a for a in argv]
     assert cli.main(argv) == 2
+    assert not (tmp_path / "missing").exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]

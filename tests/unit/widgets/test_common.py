@@ -15,12 +15,12 @@ from widgets.common import error_html, escape, existing_project, input_error_htm
 def test_messages_are_escaped_and_one_line() -> None:
     assert escape('<b a="1">') == "&lt;b a=&quot;1&quot;&gt;"
     assert one_line(DatasetError("no images", "photos")) == "photos: no images"
-    assert one_line(RuntimeError("Exception from src/x.cpp\nthe real reason\nmore")) == "unexpected RuntimeError: the real reason"
+    assert one_line(RuntimeError("Exception from src/x.cpp\nthe real reason\nmore")) == "OpenVINO: the real reason"
     try:
         raise ValueError("bad <value>")
     except ValueError as exc:
         panel = error_html(exc, "Checking")
-    assert panel.startswith('<div class="segwb-error"><b>Checking failed: </b>unexpected ValueError: bad &lt;value&gt;')
+    assert panel.startswith('<div class="segwb-error"><b>Checking failed: </b>internal error (ValueError: bad &lt;value&gt;)')
     assert "<details>" in panel and "Traceback" in panel
     assert input_error_html("x < 1") == '<span class="segwb-input-error">x &lt; 1</span>'
     assert ".segwb-error" in style().value

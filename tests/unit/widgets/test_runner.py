@@ -28,7 +28,7 @@ def test_runner_states_and_one_line_errors() -> None:
     assert "<details>" in runner.error.value and "Traceback" in runner.error.value
     runner.start("Crash", lambda job: 1 / 0)
     runner.wait(10)
-    assert "unexpected ZeroDivisionError: division by zero" in runner.error.value
+    assert "internal error (ZeroDivisionError: division by zero)" in runner.error.value
 
 
 def test_phase_line_is_cleared_when_a_job_ends() -> None:
