@@ -41,14 +41,19 @@ def read_instances(path: Path, drops: Drops | None = None) -> dict[str, Any]:
     """A COCO instances file, checked: its usable images, its categories and its usable annotations. What is left
     out (or repaired) is recorded in ``drops`` (the caller logs them); without one, logged here as warnings."""
     own = Drops(path) if drops is None else None
-    drops = drops if own is None else own
-    data = _load(path)
+    checked = check_instances(_load(path), path, drops if own is None else own)
+    if own:
+        own.records()  # logs them
+    return checked
+
+
+def check_instances(data: dict[str, Any], path: Path, drops: Drops) -> dict[str, Any]:
+    """COCO instances already loaded (lists ``images``, ``annotations``, ``categories``), checked as
+    :func:`read_instances` checks a file; other layouts that carry instances (YOLO) convert to this and come here."""
     categories = _read_categories(data["categories"], path)
     images, gone = _read_images(data["images"], path, drops)
     sizes = {i["id"]: (i["height"], i["width"]) for i in images}
     annotations = _read_annotations(data["annotations"], sizes, gone, {c["id"] for c in categories}, drops)
-    if own:
-        own.records()  # logs them
     return {"images": images, "categories": categories, "annotations": annotations}
 
 

@@ -29,6 +29,7 @@ LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "fit_pad", "letterbox")
 MAX_CARD_BYTES = 1 << 20
+ULTRALYTICS_METADATA = "metadata.yaml"
 MAX_INPUT_SIDE = 16384
 MAX_LABELS = 10_000
 
@@ -110,10 +111,42 @@ def read_card_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_ultralytics_metadata(path: Path) -> dict[str, Any]:
+    """Card fields from the ``metadata.yaml`` Ultralytics writes beside its exports: ``names`` as the labels and
+    ``imgsz`` as the input size (both checked as a card's)."""
+    try:
+        if path.stat().st_size > MAX_CARD_BYTES:
+            raise ModelError(f"is over {MAX_CARD_BYTES // 1024} KB: not Ultralytics' metadata", path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"is not UTF-8 text (byte {exc.start})", path) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise ModelError(f"is not readable YAML ({first_line(exc)})", path) from exc
+    if not isinstance(data, dict):
+        raise ModelError("must be a YAML mapping (Ultralytics' export metadata)", path)
+    fields: dict[str, Any] = {}
+    names = data.get("names")
+    if isinstance(names, dict) and sorted(names) == list(range(len(names))):  # {0: person, 1: bicycle, ...}
+        fields["labels"] = [names[i] for i in range(len(names))]
+    elif names is not None:
+        fields["labels"] = names
+    size = data.get("imgsz")
+    if size is not None:
+        fields["input_size"] = [size, size] if isinstance(size, int) and not isinstance(size, bool) else size
+    try:
+        check_fields(fields)
+    except ModelError as exc:
+        raise ModelError(exc.reason.replace("model card field", "field"), path) from exc
+    return fields
+
+
 def gather_fields(model_path: Path, card_path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Merge, lowest priority first: ``labels.txt`` next to the model, the card file, CLI overrides."""
+    """Merge, lowest priority first: Ultralytics' ``metadata.yaml`` and ``labels.txt`` next to the model, the card
+    file, CLI overrides."""
     fields: dict[str, Any] = {}
     folder = model_path if model_path.is_dir() else model_path.parent
+    if (folder / ULTRALYTICS_METADATA).is_file():  # its imgsz is the graph's to say first (model_import)
+        fields.update({k: v for k, v in read_ultralytics_metadata(folder / ULTRALYTICS_METADATA).items() if k == "labels"})
     if (folder / "labels.txt").exists():
         fields["labels"] = read_labels(folder / "labels.txt")  # a folder or unreadable file is a one-line error
     card_path = card_path or find_card_file(model_path)

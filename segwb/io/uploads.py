@@ -26,8 +26,8 @@ MB = 1 << 20
 DEFAULT_LIMIT = 200 * MB  # per upload; the dashboard can lower it with SEGWB_UPLOAD_LIMIT_MB
 MAX_MEMBERS = 20_000
 MAX_RATIO = 200  # uncompressed / compressed per member: more is a zip bomb, not photos
-# Files a dataset archive may hold: images, VOC lists and masks, COCO annotations; everything else is skipped.
-DATASET_SUFFIXES = IMAGE_SUFFIXES + (".txt", ".json")
+# Files a dataset archive may hold: images, VOC lists and masks, COCO annotations, YOLO data.yaml and labels; the rest is skipped.
+DATASET_SUFFIXES = IMAGE_SUFFIXES + (".txt", ".json", ".yaml", ".yml")
 MODEL_SUFFIXES = (".xml", ".onnx", ".tflite", ".pb")
 MODEL_SIDECARS = (".bin", ".yml", ".yaml", ".txt")
 
@@ -199,7 +199,7 @@ class DatasetSummary:
     def line(self) -> str:
         """One sentence for the user."""
         names = {"embedded": "embedded sample photos", "images": "image folder (no annotations)",
-                 "voc": "Pascal VOC segmentation", "coco": "COCO instances"}
+                 "voc": "Pascal VOC segmentation", "coco": "COCO instances", "yolo": "Ultralytics YOLO-seg"}
         text = f"{names.get(self.layout, self.layout)}: {self.images} images"
         if self.dropped:
             text += "; " + "; ".join(f"{d['action']} {d['count']} {d['what']}{'s' * (d['count'] > 1)} ({d['reason']})"
@@ -211,10 +211,10 @@ def summarize_dataset(source: str | Path, split: str | None = None) -> DatasetSu
     """Open a dataset with :func:`segwb.io.datasets.open_dataset` and describe its layout; errors are one line."""
     dataset = open_dataset(source, split)
     note = ""
-    if dataset.layout == "coco":
+    if dataset.coco is not None:  # COCO, or instances another layout converted (YOLO)
         file = dataset.annotation_file
         note = f"annotations {Path(file).name if file else 'found'}: COCO mask AP is reported too"
-    elif dataset.layout == "voc":
+    elif dataset.labels:  # a layout with class masks (VOC)
         note = "class masks found: ground-truth mean IoU is reported too" if dataset.annotated else "no masks found"
     return DatasetSummary(str(dataset.root), dataset.layout, len(dataset), dataset.annotated, list(dataset.dropped), note)
 

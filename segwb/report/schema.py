@@ -70,7 +70,7 @@ class DroppedRecord(TypedDict):
 
 class DatasetRecord(TypedDict):
     path: str
-    layout: str  # "images", "voc", "coco" or "embedded"
+    layout: str  # "images", "voc", "coco", "yolo" or "embedded"
     images: int
     annotated: bool
     dropped: list[DroppedRecord]  # what the dataset reader left out or changed, by reason

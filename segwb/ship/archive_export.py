@@ -160,13 +160,11 @@ def dataset_entries(root: Path, report: dict[str, Any] | None, split: str | None
         raise SegwbError("the images or annotations are not the ones the report was made from (changed since, or "
                          "another split: pass the run's split)", dataset.root)
     base = Path(dataset.root)
-    files = {p for s in dataset.samples for p in (s.path, s.annotation) if p is not None}
-    if dataset.annotation_file is not None:
-        files.add(dataset.annotation_file)
-    for path in sorted(files):
+    files = dataset.files
+    for path in files:
         if not is_within(path, base) or not path.is_relative_to(base):
             raise SegwbError(f"is outside the dataset folder {base}: not archived", path)
-    entries: list[tuple[str, Source]] = [(f"{DATASET_COPY}/{p.relative_to(base).as_posix()}", p) for p in sorted(files)]
+    entries: list[tuple[str, Source]] = [(f"{DATASET_COPY}/{p.relative_to(base).as_posix()}", p) for p in files]
     if dataset.layout == "voc":
         ids = "".join(f"{s.key}\n" for s in dataset.samples)
         entries.append((f"{DATASET_COPY}/ImageSets/Segmentation/{split or 'val'}.txt", ids.encode()))

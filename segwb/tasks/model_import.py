@@ -11,8 +11,8 @@ from typing import Any
 import openvino as ov
 
 from ..core.errors import ModelError
-from ..io.model_card import (ModelCard, build_card, card_file, find_card_file, gather_fields, read_card_file,
-                             write_card)
+from ..io.model_card import (ULTRALYTICS_METADATA, ModelCard, build_card, card_file, find_card_file, gather_fields,
+                             read_card_file, read_ultralytics_metadata, write_card)
 from ..io.model_file import ir_digest, read_model, save_ir
 from ..io.model_inspect import input_fields, reshape_input
 from . import REGISTRY, card_vocabulary, get
@@ -31,6 +31,9 @@ def infer_fields(model: ov.Model, path: Path) -> dict[str, Any]:
     """Card fields the graph determines: the input's (layout, size, raw u8 scaling), and the task, adapter and input
     conventions a known output signature implies (what the input itself says wins)."""
     found = input_fields(model, path)
+    metadata = (path if path.is_dir() else path.parent) / ULTRALYTICS_METADATA
+    if "input_size" not in found and metadata.is_file():  # a dynamic Ultralytics export: the size it was made for
+        found.update({k: v for k, v in read_ultralytics_metadata(metadata).items() if k == "input_size"})
     recognised: dict[str, Any] = {}
     for task in REGISTRY.values():
         recognised = {**task.recognise(model), **recognised}

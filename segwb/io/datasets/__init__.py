@@ -7,17 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...core.errors import DatasetError
-from . import coco, embedded, folder, voc
+from . import coco, embedded, folder, voc, yolo
 from .base import Dataset, Sample, load_mask
 
-LAYOUTS = (voc, coco)  # annotated layouts, most specific first; anything else is read as an image folder
+LAYOUTS = (voc, coco, yolo)  # annotated layouts, most specific first; anything else is read as an image folder
 EMBEDDED = embedded.NAME
 
 __all__ = ["Dataset", "Sample", "EMBEDDED", "LAYOUTS", "load_mask", "open_dataset"]
 
 
 def open_dataset(source: str | Path, split: str | None = None) -> Dataset:
-    """Open ``source``: ``"embedded"``, a root of one of the :data:`LAYOUTS` (Pascal VOC, COCO), or a folder of images
+    """Open ``source``: ``"embedded"``, a root of one of the :data:`LAYOUTS` (Pascal VOC, COCO, Ultralytics YOLO), or a folder of images
     (searched recursively)."""
     if str(source) == EMBEDDED:
         return embedded.open_embedded()
@@ -25,12 +25,12 @@ def open_dataset(source: str | Path, split: str | None = None) -> Dataset:
     if not root.exists():
         raise DatasetError("no such dataset folder", root)
     if not root.is_dir():
-        raise DatasetError("a dataset must be a folder of images or a Pascal VOC root", root)
+        raise DatasetError("a dataset must be a folder: of images, or a Pascal VOC, COCO or YOLO root", root)
     layout = next((layout for layout in LAYOUTS if layout.detect(root)), folder)
     dataset = layout.open(root, split)
     if not dataset.samples:
-        images = [d for d in dataset.dropped if d["what"] == "image" and d["action"] == "dropped"]
-        why = "; ".join(f"{d['count']} {d['reason']}" for d in images[:3])
+        dropped = [d for d in dataset.dropped if d["action"] == "dropped" and d["what"] in ("image", "line")]
+        why = "; ".join(f"{d['count']} {d['what']}{'s' * (d['count'] > 1)}: {d['reason']}" for d in dropped[:3])
         raise DatasetError(f"no usable images: {why}" if why else "no readable images (.jpg, .jpeg, .png, .bmp) found",
                            root)
     return dataset

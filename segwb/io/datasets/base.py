@@ -43,8 +43,9 @@ class Dataset:
     samples: list[Sample]
     labels: tuple[str, ...] = ()
     dropped: list[dict[str, Any]] = field(default_factory=list)  # Drops.records(): what was left out, and why
-    coco: dict[str, Any] | None = None  # COCO layout: the checked instances file (see segwb.io.coco)
+    coco: dict[str, Any] | None = None  # COCO and YOLO layouts: the checked instances (see segwb.io.coco)
     annotation_file: Path | None = None
+    extra_files: tuple[Path, ...] = ()  # other annotation files the dataset is made of (YOLO: one .txt per image)
 
     @property
     def annotated(self) -> bool:
@@ -61,7 +62,17 @@ class Dataset:
             h.update(str(s.image_id).encode())
         if self.annotation_file is not None:
             h.update(file_digest(self.annotation_file).encode())
+        for path in self.extra_files:
+            h.update(path.name.encode())
+            h.update(file_digest(path).encode())
         return h.hexdigest()
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file the dataset is made of (images, annotations), sorted: what an export with the dataset copies."""
+        found = {p for s in self.samples for p in (s.path, s.annotation) if p is not None}
+        found.update(p for p in (self.annotation_file, *self.extra_files) if p is not None)
+        return sorted(found)
 
     @property
     def location(self) -> str:

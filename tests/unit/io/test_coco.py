@@ -251,7 +251,7 @@ def test_missing_and_mismatched_images_skipped(tmp_path: Path, caplog: pytest.Lo
 def test_no_image_found_is_a_clear_error(tmp_path: Path) -> None:
     """A JSON whose images are all missing: DatasetError "no usable images" naming the root and why."""
     root = _make_dataset(tmp_path / "coco", write={})
-    with pytest.raises(DatasetError, match="no usable images: 3 listed in the JSON but not found"):
+    with pytest.raises(DatasetError, match="no usable images: 3 images: listed in the JSON but not found"):
         open_dataset(root)
 
 
