@@ -45,7 +45,13 @@ OPENVINO_PREFIXES = ("Exception from src/", "Check '")  # how OpenVINO's C++ err
 
 def describe(exc: BaseException) -> tuple[str, bool]:
     """One line for any failure, and whether it was expected (bad input, the file system, a model OpenVINO refuses)
-    rather than a defect of segwb. The CLI and the dashboard both say failures through this."""
+    rather than a defect of segwb. The CLI and the dashboard both say failures through this; a newline or an escape
+    sequence in a file name is shown escaped, so the line stays one line."""
+    text, expected = _describe(exc)
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text), expected
+
+
+def _describe(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, SegwbError):
         return str(exc), True
     if isinstance(exc, UnicodeDecodeError):

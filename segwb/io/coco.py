@@ -103,6 +103,9 @@ def _read_categories(entries: list[Any], path: Path) -> list[dict[str, Any]]:
             raise DatasetError(f"categories[{n}]: name is not a text", path)
         if category_id in names:
             raise DatasetError(f"category id {category_id} used by several categories ({names[category_id]!r}, {name!r})", path)
+        same = next((other for other in names.values() if normalise(other) and normalise(other) == normalise(name)), None)
+        if same is not None:  # a model class matches categories by name: it would take one and leave the other
+            raise DatasetError(f"categories {same!r} and {name!r} have the same name (as segwb matches names)", path)
         names[category_id] = name
         categories.append({"id": category_id, "name": name})
     return categories

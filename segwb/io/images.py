@@ -18,6 +18,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 JPEG_QUALITY = 92
 DEFAULT_MAX_MEGAPIXELS = 100.0  # a 100 MP photo decodes to 300 MB as BGR; a decompression bomb would be far more
 MAX_PIXELS_ENV = "SEGWB_MAX_MEGAPIXELS"
+MAX_ASPECT = 100  # panoramas are 4-8:1, text lines 50:1; a 1x20000 strip drawn 320 high would be 6.4 M pixels wide
 
 Image.MAX_IMAGE_PIXELS = None  # segwb applies its own limit, with a message naming the file (pixel_limit())
 
@@ -45,6 +46,9 @@ def image_size(path: Path) -> tuple[int, int]:
         raise DatasetError("not a readable image", path) from exc
     if width <= 0 or height <= 0:
         raise DatasetError(f"not a readable image (size {width}x{height})", path)
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise DatasetError(f"image of {width}x{height} pixels is over {MAX_ASPECT}:1, not a photo (its report "
+                           "pictures would need gigabytes)", path)
     if width * height > pixel_limit():
         raise DatasetError(f"image of {width}x{height} pixels is over the limit of {pixel_limit() / 1e6:g} MP "
                            f"(--max-megapixels)", path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import reprlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,23 @@ CARD_FIELDS = {f.name for f in dataclasses.fields(ModelCard)}
 CARD_FILE_NAMES = ("{stem}.yml", "{stem}.yaml", "model-card.yml", "model-card.yaml")
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (the last would win without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *anchor": merged keys may be overridden, by design
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # refused by SafeLoader's own mapping construction below, as before
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"field {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def find_card_file(model_path: Path) -> Path | None:
     """The card YAML that sits next to ``model_path``, if any."""
     folder = model_path if model_path.is_dir() else model_path.parent
@@ -87,7 +104,7 @@ def read_card_file(path: Path) -> dict[str, Any]:
     try:
         if path.stat().st_size > MAX_CARD_BYTES:
             raise ModelError(f"model card is over {MAX_CARD_BYTES // 1024} KB: not a model card", path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=UniqueKeyLoader) or {}  # noqa: S506 - safe
     except UnicodeDecodeError as exc:
         raise ModelError(f"model card is not UTF-8 text (byte {exc.start})", path) from exc
     except (OSError, yaml.YAMLError) as exc:
@@ -96,7 +113,7 @@ def read_card_file(path: Path) -> dict[str, Any]:
         raise ModelError("model card must be a YAML mapping of field: value", path)
     unknown = sorted(str(k) for k in set(data) - CARD_FIELDS - {"labels_file"})
     if unknown:
-        raise ModelError(f"unknown model card field(s) {', '.join(unknown)}; known: {', '.join(sorted(CARD_FIELDS))}", path)
+        raise ModelError(f"unknown model card field(s) {', '.join(unknown)}; known: {', '.join(sorted(CARD_FIELDS | {'labels_file'}))}", path)
     if "labels_file" in data:
         name = data.pop("labels_file")
         if not isinstance(name, str) or not name.strip():

@@ -27,6 +27,8 @@ def read_model(path: str | Path) -> ov.Model:
         if not (path / "saved_model.pb").is_file():
             raise ModelError(f"folder is not a TensorFlow SavedModel (no saved_model.pb); segwb reads {SUPPORTED}", path)
         return _convert(path, "TensorFlow SavedModel")
+    if not path.is_file():  # a device or a FIFO (/dev/zero) would be read forever
+        raise ModelError("not a regular file", path)
     suffix = path.suffix.lower()
     if suffix == ".xml":
         return _read_ir(path)
@@ -51,6 +53,8 @@ def read_ir(xml: str | Path) -> ov.Model:
 def _read_ir(xml: Path) -> ov.Model:
     weights = xml.with_suffix(".bin")
     needed = _ir_weights_extent(xml)
+    if weights.exists() and not weights.is_file():
+        raise ModelError(f"weights file {weights.name} is not a regular file", xml)
     if needed and not weights.is_file():
         raise ModelError(f"weights file {weights.name} is missing next to the .xml", xml)
     if needed and weights.stat().st_size < needed:

@@ -60,6 +60,8 @@ def resolve_model(spec: str | None, task: str) -> tuple[Path, dict[str, Any], st
         return path, card, f"model: {spec} (zoo)"
     if not Path(spec).exists():
         raise ModelError(f"no such file or folder, and not a zoo model (zoo models: {', '.join(zoo.ENTRIES)})", spec)
+    if not (Path(spec).is_file() or Path(spec).is_dir()):  # a device or a FIFO: hashing it would never end
+        raise ModelError("not a regular file or folder", spec)
     return Path(spec), {}, f"model: {spec}"
 
 

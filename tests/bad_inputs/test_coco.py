@@ -54,8 +54,16 @@ def _images_not_a_list(text: str) -> bytes:
     return json.dumps(data).encode()
 
 
+def _category_name_twice(text: str) -> bytes:
+    # "Person" (id 1) and "person" (id 55): the model's person would match one; the other's AP would read 0.
+    data = json.loads(text)
+    data["categories"].append({"id": 55, "name": "person"})
+    return json.dumps(data).encode()
+
+
 FILE_CASES = {"not_utf8": _not_utf8, "truncated": _truncated, "top_level_list": _top_level_list,
-              "deep_nesting": _deep_nesting, "images_not_a_list": _images_not_a_list}
+              "deep_nesting": _deep_nesting, "images_not_a_list": _images_not_a_list,
+              "category_name_twice": _category_name_twice}
 
 
 @pytest.mark.parametrize("case", list(FILE_CASES))
@@ -194,3 +202,15 @@ def test_bad_annotation_is_dropped_and_listed(case: str, scratch: Scratch, coco:
     assert_dropped(report, ("777", "b.jpg"))
     assert report["dataset"]["images"] == 3
     assert report["ground_truth"] and report["ground_truth"]["images"] == 3
+
+
+def test_no_ground_truth_instance_gives_no_ap_rather_than_zero(scratch: Scratch, coco: Path, yolo: Path) -> None:
+    """A COCO file without annotations: AP is undefined (N/A in the report), never a measured 0 %."""
+    path = hi.coco_json(coco)
+    data = json.loads(path.read_text())
+    data["annotations"] = []
+    path.write_text(json.dumps(data))
+    _, report = scratch.went_on(instance_argv(scratch.project, yolo, coco))
+    truth = report["ground_truth"]
+    assert truth["instances_evaluated"] == 0
+    assert truth["parent"]["mask_ap"] is None and truth["optimized"]["box_ap"] is None

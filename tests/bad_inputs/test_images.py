@@ -8,7 +8,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import hostile_inputs as hi
+import numpy as np
 import pytest
 from bad_inputs_conftest import (
     Scratch,
@@ -47,8 +49,14 @@ def jpeg_with_png_bytes_cut(folder: Path) -> str:
     return "half.png"
 
 
+def thin_strip(folder: Path) -> str:
+    # 1x20000 pixels is 0.02 MP, yet drawn 320 pixels high its report pictures took 23 GB: refused by its header.
+    cv2.imwrite(str(folder / "strip.png"), np.zeros((1, 20000, 3), np.uint8))
+    return "strip.png"
+
+
 ALL_BAD: list[Callable[[Path], str]] = [zero_byte_jpg, png_that_is_text, truncated_jpeg, huge_header,
-                                         jpeg_with_png_bytes_cut]
+                                         jpeg_with_png_bytes_cut, thin_strip]
 
 
 @pytest.mark.parametrize("make", ALL_BAD, ids=[m.__name__ for m in ALL_BAD])

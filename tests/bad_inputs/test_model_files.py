@@ -104,8 +104,15 @@ def dynamic_rank(s: Scratch):
     return hi.write_dynamic_rank(s.models), ["dynamic_rank.xml"]
 
 
+def a_device(s: Scratch):
+    # /dev/zero read as a model (or hashed as one) never ends: refused as what it is.
+    link = s.models / "zero.xml"
+    link.symlink_to("/dev/zero")
+    return link, ["zero.xml"]
+
+
 CASES = [empty_xml, xml_without_bin, truncated_bin, onnx_random_bytes, txt_as_model, directory, nonexistent, bin_given,
-         xml_not_xml, xml_html_root, xml_bad_offset, xml_negative_size, two_inputs, dynamic_rank]
+         xml_not_xml, xml_html_root, xml_bad_offset, xml_negative_size, two_inputs, dynamic_rank, a_device]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__ for c in CASES])

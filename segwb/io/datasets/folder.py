@@ -19,12 +19,15 @@ def detect(root: Path) -> bool:
 def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the layout interface's name
     """Every readable image under ``root``, sorted by relative path; ``split`` does not apply. Symbolic links are
     followed (datasets often link to shared storage): reading through one writes nothing."""
-    files = sorted(p for p in root.rglob("*") if not any(part.startswith(".") for part in p.relative_to(root).parts)
-                   and p.is_file())
+    entries = sorted(p for p in root.rglob("*") if not any(part.startswith(".") for part in p.relative_to(root).parts))
     keys = Keys()
     samples, drops = [], Drops(root)
-    for path in files:
+    for path in entries:
         rel = path.relative_to(root).as_posix()
+        if not path.is_file():
+            if path.is_symlink() and not path.exists():  # broken, or a loop: said, not silently skipped
+                drops.add("file", "a symbolic link that leads to no file", rel)
+            continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             drops.add("file", f"not an image type ({', '.join(IMAGE_SUFFIXES)})", rel)
             continue

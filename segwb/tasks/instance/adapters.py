@@ -95,6 +95,9 @@ def decoder(card: ModelCard, min_score: float, max_detections: int) -> Callable[
 def decode(outputs: dict[str, np.ndarray], card: ModelCard, geometry: Geometry, min_score: float,
            max_detections: int) -> Instances:
     """Detections with score ≥ ``min_score`` (at most ``max_detections``), masks at the original size."""
+    for name, array in outputs.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():  # NaN scores would drop detections unseen
+            raise ModelError(f"the model's output '{name}' holds NaN or infinite values: its detections cannot be compared")
     if card.adapter == "mask_rcnn":
         return _mask_rcnn(outputs, card, geometry, min_score, max_detections)
     dets = next(v for v in outputs.values() if v.ndim == 3)[0]

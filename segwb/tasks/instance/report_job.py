@@ -130,8 +130,17 @@ class InstanceJob(ReportJob):
                       "categories_evaluated": len(mapped),
                       "unmapped_model_classes": self.category_info["unmapped_model_classes"],
                       "unmapped_dataset_classes": self.category_info["unmapped_dataset_classes"]}
+            wanted, categories = set(ids), set(mapped)
+            instances = sum(1 for a in dataset.coco["annotations"]
+                            if a["image_id"] in wanted and a["category_id"] in categories and not a.get("iscrowd"))
+            result["instances_evaluated"] = instances
             for role in ("parent", "optimized"):
-                result[role] = evaluate(dataset.coco, ids, saved[role], mapped)
+                # No ground-truth instance of an evaluated class: AP is undefined, not 0 (COCOeval would say -1).
+                result[role] = evaluate(dataset.coco, ids, saved[role], mapped) if instances else \
+                    {"mask_ap": None, "mask_ap50": None, "box_ap": None}
+            if not instances:
+                log.warning("%s: no annotated instance of a class the model knows: COCO AP is not defined (N/A)",
+                            dataset.annotation_file)
             return result
 
         basic, advanced, ap_values = [], [], []

@@ -92,8 +92,12 @@ class InstanceTask(Task):
     def ground_truth_section(self, ground_truth: dict[str, Any] | None) -> Section:
         if not ground_truth:
             return Section("The dataset has no annotations: the parent model's detections are the only reference.")
-        rows = [(role, value(100 * ground_truth[role]["mask_ap"], 2), value(100 * ground_truth[role]["mask_ap50"], 2),
-                 value(100 * ground_truth[role]["box_ap"], 2)) for role in ("parent", "optimized")]
+        def points(role: str, key: str) -> str:
+            ap = ground_truth[role].get(key)
+            return value(None if ap is None else 100 * ap, 2)
+
+        rows = [(role, points(role, "mask_ap"), points(role, "mask_ap50"), points(role, "box_ap"))
+                for role in ("parent", "optimized")]
         notes = [f"{what}: {', '.join(names)}" for what, names in (
             ("Dataset categories no model class maps to (not evaluated)", ground_truth["unmapped_dataset_classes"]),
             ("Model classes with no dataset category (their detections are not evaluated)",

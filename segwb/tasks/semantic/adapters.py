@@ -45,13 +45,19 @@ def class_map(output: np.ndarray, card: ModelCard, geometry: Geometry) -> np.nda
     """The model's class-id map at the original image size (uint8, or uint16 past 256 classes)."""
     orig_h, orig_w = geometry.original_size
     if card.adapter == "class_map":
-        ids = np.squeeze(output).astype(np.int64)
+        ids = output[0] if output.ndim in (3, 4) and output.shape[0] == 1 else output
+        if ids.ndim == 3:  # [1,1,H,W] or [1,H,W,1]; a map of one row or column keeps its 2 axes
+            ids = ids[0] if ids.shape[0] == 1 else ids[..., 0] if ids.shape[2] == 1 else ids
         if ids.ndim != 2:
-            raise ValueError(f"class_map adapter got an output of shape {output.shape}")
+            raise ModelError(f"the class_map adapter needs one map [1,H,W] of class ids, got an output of shape "
+                             f"{list(output.shape)}")
+        ids = ids.astype(np.int64)
         ids = _content(ids, geometry)
         dtype = np.uint8 if ids.max(initial=0) < 256 else np.uint16
         return cv2.resize(ids.astype(dtype), (orig_w, orig_h), interpolation=cv2.INTER_NEAREST)
     scores = output[0].transpose(1, 2, 0) if card.output_layout == "NCHW" else output[0]
+    if not np.isfinite(scores).all():  # arg-max over NaN is class 0 everywhere: both models would "agree" perfectly
+        raise ModelError("the model's scores hold NaN or infinite values: its output cannot be compared")
     scores = _resize_channels(_content(scores.astype(np.float32), geometry), (orig_h, orig_w))
     if scores.shape[2] == 1:  # a foreground probability (e.g. person vs background)
         return (scores[..., 0] > card.threshold).astype(np.uint8)

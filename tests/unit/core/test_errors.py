@@ -47,3 +47,8 @@ def test_openvino_errors_are_expected_and_shortened() -> None:
         ov.Core().compile_model("nonexist.xml", "CPU")
     message, expected = describe(info.value)
     assert expected and message.startswith("OpenVINO: ") and "\n" not in message and "nonexist" in message
+
+
+def test_a_newline_in_a_file_name_stays_one_line() -> None:
+    message, _ = describe(DatasetError("not a readable image", "photos/evil\nname\x1b[31m.jpg"))
+    assert message == "photos/evil\\nname\\x1b[31m.jpg: not a readable image"

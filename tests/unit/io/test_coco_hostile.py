@@ -540,3 +540,13 @@ def test_category_map_survives_names_that_are_not_text() -> None:
     assert mapping == {0: 3}
     assert model_left == ["car", "3"]
     assert data_left == ["None", "3", "['car']"]
+
+
+def test_two_categories_of_one_name_are_refused(tmp_path: Path) -> None:
+    """A model class matches categories by name: with "Person" (id 1) and "person" (id 55) it would take one and
+    leave the other's instances unmatched (mask AP 0.71 -> 0.0 in the hostile run)."""
+    path = tmp_path / "instances_val.json"
+    path.write_text(json.dumps({"images": [], "annotations": [],
+                                "categories": [{"id": 1, "name": "Person"}, {"id": 55, "name": "person"}]}))
+    with pytest.raises(DatasetError, match="categories 'Person' and 'person' have the same name"):
+        read_instances(path)

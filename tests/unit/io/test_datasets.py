@@ -235,3 +235,20 @@ def test_digest_covers_annotations(tmp_path: Path) -> None:
     edited[0, 0] = 8
     _write_mask(root / "SegmentationClass" / "a.png", edited)
     assert open_dataset(root).digest != before
+
+
+def test_a_symbolic_link_loop_is_listed_not_silently_skipped(photo_folder: Path) -> None:
+    (photo_folder / "l1.jpg").symlink_to(photo_folder / "l2.jpg")
+    (photo_folder / "l2.jpg").symlink_to(photo_folder / "l1.jpg")
+    ds = open_dataset(photo_folder)
+    assert [(d["reason"], sorted(d["examples"])) for d in ds.dropped] == \
+        [("a symbolic link that leads to no file", ["l1.jpg", "l2.jpg"])]
+
+
+def test_a_device_is_no_model(tmp_path: Path) -> None:
+    from segwb.core.errors import ModelError
+    from segwb.io.model_file import read_ir, read_model
+
+    for read in (read_model, read_ir):
+        with pytest.raises(ModelError, match="not a regular file|not a file"):
+            read("/dev/zero")

@@ -70,3 +70,14 @@ def test_a_truncated_jpeg_with_a_good_header_is_refused(tmp_path: Path) -> None:
     cut.write_bytes(full.read_bytes()[:200])
     with pytest.raises(DatasetError, match="not a readable image"):
         images.load_image(cut)
+
+
+def test_a_strip_is_refused_by_its_header(tmp_path: Path) -> None:
+    """1x20000 pixels pass any pixel limit, but its report pictures, 320 pixels high, would take gigabytes."""
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), np.zeros((1, 20000, 3), np.uint8))
+    with pytest.raises(DatasetError, match="over 100:1, not a photo"):
+        images.load_image(strip)
+    wide = tmp_path / "panorama.png"
+    cv2.imwrite(str(wide), np.zeros((10, 400, 3), np.uint8))
+    assert images.load_image(wide).shape == (10, 400, 3)

@@ -89,3 +89,16 @@ def test_a_blank_line_in_labels_keeps_its_id_unnamed(tmp_path: Path) -> None:
     (tmp_path / "labels.txt").write_text("background\n\nperson\n")
     (tmp_path / "net.yml").write_text("labels_file: labels.txt\n")
     assert read_card_file(tmp_path / "net.yml")["labels"] == ["background", "class 1", "person"]
+
+
+def test_a_field_given_twice_is_refused_merge_keys_are_not(tmp_path: Path) -> None:
+    card = tmp_path / "net.yml"
+    card.write_text("color_order: RGB\nscale: 255\ncolor_order: BGR\n")
+    with pytest.raises(ModelError, match="field 'color_order' is given twice"):
+        read_card_file(card)
+    card.write_text("mean: &m [0, 0, 0]\nscale: *m\n")  # anchors are fine (a zero scale is refused for its value)
+    with pytest.raises(ModelError, match="'scale' must not be 0"):
+        read_card_file(card)
+    card.write_text("? [a]\n: 1\n")
+    with pytest.raises(ModelError, match="net.yml"):
+        read_card_file(card)

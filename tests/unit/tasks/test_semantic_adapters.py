@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from segwb.core.errors import ModelError
 from segwb.inference.preprocess import Geometry, resize, to_tensor
 from segwb.io.model_card import ModelCard
 from segwb.tasks.semantic.adapters import class_map
@@ -214,5 +215,5 @@ def test_scores_nhwc_single_channel_threshold() -> None:
 
 def test_class_map_rejects_scores_shaped_output() -> None:
     """A 4-D score tensor given to the class_map adapter is an error, not a silent misread."""
-    with pytest.raises(ValueError, match="class_map adapter"):
+    with pytest.raises(ModelError, match="class_map adapter needs one map"):
         class_map(np.zeros((1, 3, 4, 4)), card(input_size=(4, 4)), Geometry((4, 4), (4, 4), 0, 0, 4, 4))

@@ -34,3 +34,22 @@ def test_a_prediction_past_the_labels_is_refused_naming_the_image() -> None:
 def test_without_labels_any_id_is_a_class() -> None:
     card = build_card(CARD, {}, card_vocabulary())
     check_ids(np.array([[0, 200]]), 256, card, "optimized", "a.jpg")
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (1, 1, 1, 1), (1, 1, 8), (1, 8, 1), (1, 1, 8, 1), (1, 8, 8, 1)])
+def test_class_maps_of_one_row_column_or_pixel_keep_their_two_axes(shape: tuple[int, ...]) -> None:
+    from segwb.inference.preprocess import Geometry
+    from segwb.tasks.semantic.adapters import class_map
+
+    card = build_card(CARD, {}, card_vocabulary())
+    ids = class_map(np.ones(shape, np.int64), card, Geometry((4, 6), (8, 8), 0, 0, 8, 8))
+    assert ids.shape == (4, 6) and (ids == 1).all()
+
+
+def test_nan_scores_are_refused_not_read_as_class_0() -> None:
+    from segwb.inference.preprocess import Geometry
+    from segwb.tasks.semantic.adapters import class_map
+
+    card = build_card({**CARD, "adapter": "scores", "output_layout": "NCHW"}, {}, card_vocabulary())
+    with pytest.raises(ModelError, match="NaN or infinite"):
+        class_map(np.full((1, 3, 8, 8), np.nan, np.float32), card, Geometry((8, 8), (8, 8), 0, 0, 8, 8))
