@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 
@@ -48,7 +49,7 @@ def describe(exc: BaseException) -> tuple[str, bool]:
     rather than a defect of segwb. The CLI and the dashboard both say failures through this; a newline or an escape
     sequence in a file name is shown escaped, so the line stays one line."""
     text, expected = _describe(exc)
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text), expected
+    return control_free(text), expected
 
 
 def _describe(exc: BaseException) -> tuple[str, bool]:
@@ -67,3 +68,16 @@ def _describe(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, RuntimeError) and str(exc).startswith(OPENVINO_PREFIXES):
         return f"OpenVINO: {first_line(exc)}", True
     return f"internal error ({type(exc).__name__}: {first_line(exc)}); run with --debug for the traceback", False
+
+
+CONTROL = ("Cc", "Cf", "Cs", "Co")  # control, format (bidi overrides, zero-width), surrogate, private-use
+
+
+def control_free(text: object, limit: int | None = None) -> str:
+    """``text`` as one line of plain text: control and format characters (newlines, escape sequences, bidi
+    overrides) shown as ``\\xNN``/``\\uNNNN`` escapes; cut at ``limit`` characters when given."""
+    text = str(text)
+    if any(unicodedata.category(ch) in CONTROL for ch in text):
+        text = "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in CONTROL else ch
+                       for ch in text)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

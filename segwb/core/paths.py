@@ -14,14 +14,13 @@ import re
 import unicodedata
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
-from .errors import SegwbError
+from .errors import CONTROL, SegwbError, control_free  # noqa: F401 - control_free re-exported for names
 
 # Bytes of UTF-8. A key becomes "<key>.png" and, while written, ".<key>.png.<8 random>.tmp": 20 bytes more, so 200
 # keeps every name under the 255-byte limit of common file systems (ext4, NTFS, APFS) for any script.
 MAX_KEY_BYTES = 200
 _UNSAFE = re.compile(r"[^\w.\-]+")  # keeps Unicode letters and digits, '.', '-', '_'
 _SEPARATOR = "__"  # stands for a folder separator in a key: "sub/a.jpg" -> "sub__a"
-_CONTROL = ("Cc", "Cf", "Cs", "Co")  # control, format (bidi overrides, zero-width), surrogate, private-use
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt") for n in range(1, 10))}  # Windows
 
 
@@ -106,7 +105,7 @@ def name_problem(name: object) -> str | None:
         return f"is {type(name).__name__}, not a path"
     if not name:
         return "is empty"
-    if any(unicodedata.category(ch) in _CONTROL for ch in name):
+    if any(unicodedata.category(ch) in CONTROL for ch in name):
         return "has control characters"
     if name.startswith("/") or PureWindowsPath(name).drive or PureWindowsPath(name).is_absolute():
         return "is an absolute path"
@@ -118,13 +117,3 @@ def name_problem(name: object) -> str | None:
     if any(p in ("", ".") for p in parts) or PurePosixPath(name).as_posix() != name:
         return "has an empty or '.' component"
     return None
-
-
-def control_free(text: object, limit: int | None = None) -> str:
-    """``text`` as one line of plain text: control and format characters (newlines, escape sequences, bidi
-    overrides) shown as ``\\xNN``/``\\uNNNN`` escapes; cut at ``limit`` characters when given."""
-    text = str(text)
-    if any(unicodedata.category(ch) in _CONTROL for ch in text):
-        text = "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _CONTROL else ch
-                       for ch in text)
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -12,23 +12,23 @@ from __future__ import annotations
 import dataclasses
 import math
 import reprlib
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..core.errors import ModelError, first_line
+from ..core.errors import ModelError
 from ..core.paths import control_free, is_within
 from ..core.storage import write_text
 from .labels import read_labels
+from .yaml_files import indexed_names, read_mapping
 
 Vocabulary = Mapping[str, Sequence[str]]  # task name -> the adapters it has
 LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "fit_pad", "letterbox")
-MAX_CARD_BYTES = 1 << 20
 ULTRALYTICS_METADATA = "metadata.yaml"
 MAX_INPUT_SIDE = 16384
 MAX_LABELS = 10_000
@@ -72,23 +72,6 @@ CARD_FIELDS = {f.name for f in dataclasses.fields(ModelCard)}
 CARD_FILE_NAMES = ("{stem}.yml", "{stem}.yaml", "model-card.yml", "model-card.yaml")
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping (the last would win without a word)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *anchor": merged keys may be overridden, by design
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, Hashable):
-                continue  # refused by SafeLoader's own mapping construction below, as before
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"field {key!r} is given twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 def find_card_file(model_path: Path) -> Path | None:
     """The card YAML that sits next to ``model_path``, if any."""
     folder = model_path if model_path.is_dir() else model_path.parent
@@ -101,16 +84,7 @@ def find_card_file(model_path: Path) -> Path | None:
 
 def read_card_file(path: Path) -> dict[str, Any]:
     """Card fields from a YAML file; unknown keys are refused so that typos do not pass silently."""
-    try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            raise ModelError(f"model card is over {MAX_CARD_BYTES // 1024} KB: not a model card", path)
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=UniqueKeyLoader) or {}  # noqa: S506 - safe
-    except UnicodeDecodeError as exc:
-        raise ModelError(f"model card is not UTF-8 text (byte {exc.start})", path) from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise ModelError(f"model card is not readable YAML ({first_line(exc)})", path) from exc
-    if not isinstance(data, dict):
-        raise ModelError("model card must be a YAML mapping of field: value", path)
+    data = read_mapping(path, ModelError, "model card", " of field: value", allow_empty=True, unique_keys=True)
     unknown = sorted(str(k) for k in set(data) - CARD_FIELDS - {"labels_file"})
     if unknown:
         raise ModelError(f"unknown model card field(s) {', '.join(unknown)}; known: {', '.join(sorted(CARD_FIELDS | {'labels_file'}))}", path)
@@ -131,22 +105,10 @@ def read_card_file(path: Path) -> dict[str, Any]:
 def read_ultralytics_metadata(path: Path) -> dict[str, Any]:
     """Card fields from the ``metadata.yaml`` Ultralytics writes beside its exports: ``names`` as the labels and
     ``imgsz`` as the input size (both checked as a card's)."""
-    try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            raise ModelError(f"is over {MAX_CARD_BYTES // 1024} KB: not Ultralytics' metadata", path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ModelError(f"is not UTF-8 text (byte {exc.start})", path) from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise ModelError(f"is not readable YAML ({first_line(exc)})", path) from exc
-    if not isinstance(data, dict):
-        raise ModelError("must be a YAML mapping (Ultralytics' export metadata)", path)
+    data = read_mapping(path, ModelError, shape=" (Ultralytics' export metadata)")
     fields: dict[str, Any] = {}
-    names = data.get("names")
-    if isinstance(names, dict) and sorted(names) == list(range(len(names))):  # {0: person, 1: bicycle, ...}
-        fields["labels"] = [names[i] for i in range(len(names))]
-    elif names is not None:
-        fields["labels"] = names
+    if data.get("names") is not None:
+        fields["labels"] = indexed_names(data["names"])
     size = data.get("imgsz")
     if size is not None:
         fields["input_size"] = [size, size] if isinstance(size, int) and not isinstance(size, bool) else size

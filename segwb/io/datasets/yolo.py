@@ -10,17 +10,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ...core.errors import DatasetError
 from ...core.paths import is_within
 from ..coco import check_instances
 from ..images import IMAGE_SUFFIXES
+from ..yaml_files import indexed_names, read_mapping
 from .base import Dataset, Drops, Keys, Sample, readable
 
 LAYOUT = "yolo"
 DATA_FILES = ("data.yaml", "data.yml", "dataset.yaml")
-MAX_YAML_BYTES = 1 << 20
 
 
 def detect(root: Path) -> bool:
@@ -30,7 +28,7 @@ def detect(root: Path) -> bool:
 def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the layout interface's name
     """The images of ``split`` (default ``val``, else ``train``) with their polygons."""
     data_file = next(root / name for name in DATA_FILES if (root / name).is_file())
-    config = _read_config(data_file)
+    config = read_mapping(data_file, DatasetError, shape=" with 'names' and 'val' (or 'train')")
     names = _names(config.get("names"), data_file)
     images_dir = _split_folder(root, config, split, data_file)
     labels_dir = _labels_folder(images_dir, root)
@@ -59,25 +57,9 @@ def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the l
                    annotation_file=data_file, extra_files=tuple(label_files))
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            raise DatasetError(f"is over {MAX_YAML_BYTES // 1024} KB: not a YOLO dataset description", path)
-        config = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"is not UTF-8 text (byte {exc.start})", path) from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise DatasetError(f"is not readable YAML ({str(exc).splitlines()[0]})", path) from exc
-    if not isinstance(config, dict):
-        raise DatasetError("must be a YAML mapping with 'names' and 'val' (or 'train')", path)
-    return config
-
-
 def _names(value: Any, path: Path) -> list[str]:
     """``names`` as a list (Ultralytics writes a list or a mapping index -> name, indices 0..N-1)."""
-    if isinstance(value, dict) and all(isinstance(k, int) and not isinstance(k, bool) for k in value) \
-            and sorted(value) == list(range(len(value))):
-        value = [value[i] for i in range(len(value))]
+    value = indexed_names(value)
     if not (isinstance(value, list) and value and all(isinstance(n, (str, int)) and str(n).strip() for n in value)):
         raise DatasetError("'names' must list the class names (a list, or a mapping 0..N-1 -> name)", path)
     return [str(n).strip() for n in value]
