@@ -9,6 +9,7 @@ from typing import Any
 import bqplot as bq
 import ipywidgets as w
 
+from segwb.core.compile import DEFAULT_DEVICE
 from segwb.core.errors import SegwbError
 from segwb.measure import explorer
 
@@ -23,10 +24,11 @@ class ExplorerView:
         self.runner = runner
         self.xml: Path | None = None
         self.cache: Path | None = None
+        self.device = DEFAULT_DEVICE
         self.results: list[dict[str, Any]] = []
         self.max_batch = w.BoundedIntText(value=explorer.DEFAULT_MAX_BATCH, min=1, max=explorer.MAX_BATCH,
                                           description="Max batch")
-        self.precision = w.Dropdown(options=[("f32 (pinned, the FP32 baseline)", "f32"), ("CPU default", "default")],
+        self.precision = w.Dropdown(options=[("f32 (pinned, the FP32 baseline)", "f32"), ("device default", "default")],
                                     value="f32", description="Precision")
         self.seconds = w.BoundedFloatText(value=explorer.DEFAULT_SECONDS, min=0.1, max=600, description="Seconds/cell")
         self.threshold = w.BoundedFloatText(value=100.0, min=0.0, max=1e6, description="Latency ≤ ms")
@@ -63,10 +65,14 @@ class ExplorerView:
         if self.chart.children != wanted:
             self.chart.children = wanted
 
-    def set_model(self, xml: Path | None, cache: Path | None) -> None:
-        """The IR to explore and its cache folder (e.g. ``<project>/explorer``); shows its cached cells."""
-        self.xml, self.cache = xml, cache
-        self.results = explorer.load_results(xml, cache) if xml and cache and xml.is_file() else []
+    def set_model(self, xml: Path | None, cache: Path | None, device: str = DEFAULT_DEVICE) -> None:
+        """The IR to explore, its cache folder (e.g. ``<project>/explorer``) and the device to measure on (the
+        project's benchmark device); shows its cached cells on that device."""
+        rebuild = device != self.device  # the stream limit is the device's
+        self.xml, self.cache, self.device = xml, cache, device
+        if rebuild:
+            self._build_grid()
+        self.results = explorer.load_results(xml, cache, device) if xml and cache and xml.is_file() else []
         self._update_estimate()
         self._draw()
 
@@ -84,20 +90,22 @@ class ExplorerView:
         if self.xml is None or self.cache is None:
             self.message.value = input_error_html("No model yet: import a model in the Model & data tab.")
             return False
-        xml, cache, cells = self.xml, self.cache, self.selected()
+        xml, cache, cells, device = self.xml, self.cache, self.selected(), self.device
         precision, seconds = self._precision(), float(self.seconds.value)
         try:
-            explorer.check_cells(cells, xml)
+            explorer.check_cells(cells, xml, device)
         except SegwbError as exc:
             self.message.value = input_error_html(one_line(exc))
             return False
         self.message.value = ""
 
         def work(job: Job) -> list[dict[str, Any]]:
-            return explorer.explore(xml, cells, cache, precision, seconds, progress=job.progress, cancel=job.cancel)
+            return explorer.explore(xml, cells, cache, precision, seconds, progress=job.progress, cancel=job.cancel,
+                                    device=device)
 
         # Finished cells are cached even on cancel or failure, so reloading them shows whatever was measured.
-        return self.runner.start("Explore configurations", work, on_finish=lambda: self.set_model(xml, cache))
+        return self.runner.start(f"Explore configurations on {device}", work,
+                                 on_finish=lambda: self.set_model(xml, cache, device))
 
     def _precision(self) -> str | None:
         # ipywidgets reads a None value as "nothing selected", so the dropdown says "default" for the plugin's own
@@ -105,7 +113,7 @@ class ExplorerView:
 
     def _build_grid(self) -> None:
         try:
-            cells = explorer.grid(int(self.max_batch.value))
+            cells = explorer.grid(int(self.max_batch.value), device=self.device)
         except SegwbError as exc:
             self.message.value = input_error_html(one_line(exc))
             return
@@ -125,12 +133,13 @@ class ExplorerView:
             self.estimate.value = note_html("Select cells to see the estimated time.")
             return
         try:
-            e = explorer.estimate(self.xml, cells, self.cache, self._precision(), float(self.seconds.value))
+            e = explorer.estimate(self.xml, cells, self.cache, self._precision(), float(self.seconds.value),
+                                  device=self.device)
         except SegwbError as exc:
             self.estimate.value = input_error_html(one_line(exc))
             return
-        self.estimate.value = (f'<span data-estimate="{e.seconds:.2f}">about {e.seconds:.0f} s for {e.to_run} cell(s)'
-                               f"{f', {e.cached} cached' if e.cached else ''}</span> "
+        self.estimate.value = (f'<span data-estimate="{e.seconds:.2f}">about {e.seconds:.0f} s on {escape(self.device)} '
+                               f"for {e.to_run} cell(s){f', {e.cached} cached' if e.cached else ''}</span> "
                                f'<span class="segwb-note" title="{escape(e.assumptions)}">(how?)</span>')
 
     def _draw(self) -> None:

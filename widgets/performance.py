@@ -7,6 +7,8 @@ from typing import Any
 import bqplot as bq
 import ipywidgets as w
 
+from segwb.core.devices import device_label
+
 from .common import escape
 
 COLOURS = {"parent": "#7f8c9a", "optimized": "#0b8a3e"}
@@ -82,7 +84,7 @@ class PerformanceView:
         self.speedup.value = (
             f'<div class="segwb-speedup" data-speedup="{performance["speedup"]:.4f}">'
             f'{performance["speedup"]:.2f}× faster</div>'
-            f'<div class="segwb-note">Best INT8 throughput ({escape(performance["optimized_precision"])} precision hint) '
+            f'<div class="segwb-note">Best optimized-model throughput ({escape(performance["optimized_precision"])} precision hint) '
             f'over the parent pinned to f32: {performance["optimized"]["fps"]:.1f} vs {performance["parent"]["fps"]:.1f} FPS. '
             "The parent at the CPU's default precision is shown too: it is what you get without quantizing.</div>")
         self.settings.value = settings_table(performance)
@@ -106,7 +108,7 @@ def settings_table(performance: dict[str, Any]) -> str:
                  f"<td>{escape(props.get('OPTIMAL_NUMBER_OF_INFER_REQUESTS', ''))}</td>"
                  f"<td>{escape(props.get('INFERENCE_NUM_THREADS', ''))}</td></tr>")
     foot = (f"<p class=segwb-note>{performance.get('seconds_per_run', 0):.1f} s per configuration after a warm-up, "
-            f"AsyncInferQueue with the optimal number of requests, on {escape(performance.get('device', 'CPU'))} "
+            f"AsyncInferQueue with the optimal number of requests, on {escape(device_label(performance))} "
             f"with OpenVINO {escape(performance.get('openvino_version', ''))}; input shape "
             f"{escape(performance.get('input_shape', ''))}. Speedup = best INT8 FPS / parent f32 FPS.</p>")
     return f'<table class="segwb-kv">{head}{body}</table>{foot}'

@@ -43,13 +43,16 @@ def projects_root() -> Path:
 
 
 def project_folder(root: Path, task: str, model: str | None, card: str | None, overrides: dict[str, Any],
-                   dataset: str, method: str = "default") -> Path:
-    """One folder per task, model, dataset and method (so Default and AccuracyAware models sit side by side);
-    segwb's step cache handles changed settings inside it."""
-    spec = [task, model, card, overrides, dataset] + ([method] if method != "default" else [])
+                   dataset: str, method: str = "default", optimized: str | None = None) -> Path:
+    """One folder per task, model, dataset and method (so Default and AccuracyAware models sit side by side), and
+    per given optimized model (so a comparison with one never replaces segwb's own INT8); segwb's step cache handles
+    changed settings inside it."""
+    spec = [task, model, card, overrides, dataset] + ([method] if method != "default" else []) + \
+        ([{"optimized": optimized}] if optimized is not None else [])
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:8]
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{Path(model).stem if model else 'default'}-{Path(dataset).name}")[:60]
-    return root / f"{task}-{name}{'-aa' if method == 'accuracy_aware' else ''}-{digest}"
+    suffix = "-given" if optimized is not None else "-aa" if method == "accuracy_aware" else ""
+    return root / f"{task}-{name}{suffix}-{digest}"
 
 
 def read_report(folder: Path) -> dict[str, Any] | None:

@@ -42,7 +42,7 @@ def summary_text(report: dict[str, Any], path: Path) -> str:
 
     lines = [fact.line() for fact in summary(report)]
     lines += [f"Dataset: {line}" for line in dropped_lines(report["dataset"]) if line != NOTHING_DROPPED]
-    lines += [f"Graph rewrite: {fix['summary']}" for fix in report["optimized"]["graph_fixes"]]
+    lines += [f"Graph rewrite: {fix['summary']}" for fix in report["optimized"].get("graph_fixes", [])]
     return "\n".join(lines + [f"report: {path}", f"report page: {path.with_suffix('.html')}"])
 
 
@@ -59,33 +59,40 @@ def tutorial(args: argparse.Namespace) -> int:
 
 
 def explore(args: argparse.Namespace) -> int:
+    from ..core.devices import check_device
     from ..measure import explorer
 
     from ..io.model_file import read_ir
 
+    device = check_device(args.device)
     read_ir(args.model)  # a one-line error for anything but a readable IR, before any cell is estimated
     models = args.model.parent.parent  # PROJECT/models/<role>/model.xml
     cache = args.cache or (models.parent / "explorer" if models.name == "models" else args.model.parent / "explorer")
-    streams = args.streams or sorted({c.streams for c in explorer.grid(args.max_batch)})
+    streams = args.streams or sorted({c.streams for c in explorer.grid(args.max_batch, device=device)})
     batches = args.batch or explorer.batch_sizes(args.max_batch)
     cells = [explorer.Cell(s, b) for s in streams for b in batches]
     precision = None if args.precision == "default" else args.precision
-    guess = explorer.estimate(args.model, cells, cache, precision, args.seconds, args.force)
+    guess = explorer.estimate(args.model, cells, cache, precision, args.seconds, args.force, device)
     log.info("%d cells (%d cached): about %.0f s (%s)", len(cells), guess.cached, guess.seconds, guess.assumptions)
     if args.estimate_only:
         return 0
-    results = explorer.explore(args.model, cells, cache, precision, args.seconds, force=args.force, progress=progress_bar())
+    results = explorer.explore(args.model, cells, cache, precision, args.seconds, force=args.force, progress=progress_bar(),
+                               device=device)
     print(json.dumps(explorer.summary(results, args.threshold_ms), indent=2))
     return 0
 
 
 def compare_performance(args: argparse.Namespace) -> int:
+    from ..core.compile import DEFAULT_DEVICE
+    from ..core.devices import check_device
     from ..measure.performance_comparison import COMPARISON_JSON, compare_models, compare_project
     from ..io.model_file import read_ir
     from ..report.performance_page import write_performance_html
 
+    if args.device is not None:
+        check_device(args.device)
     if args.project:
-        result, out = compare_project(args.project, args.inferences), args.project
+        result, out = compare_project(args.project, args.inferences, device=args.device), args.project
         if args.out:
             write_json(args.out / COMPARISON_JSON, result)
             out = args.out
@@ -97,7 +104,8 @@ def compare_performance(args: argparse.Namespace) -> int:
                 raise SegwbError(f"precision must be f32, bf16, f16 or default, got {given!r}")
         precision = {"default": None}
         result = compare_models(args.a, precision.get(args.a_precision, args.a_precision), args.b,
-                                precision.get(args.b_precision, args.b_precision), args.inferences)
+                                precision.get(args.b_precision, args.b_precision), args.inferences,
+                                device=args.device or DEFAULT_DEVICE)
         out = args.out or Path(".")
         write_json(out / COMPARISON_JSON, result)
     else:

@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ..core.compile import DEFAULT_DEVICE
 from ..io.images import DEFAULT_MAX_MEGAPIXELS, MAX_PIXELS_ENV
 from ..io.labels import read_labels
 from ..io.model_card import COLOR_ORDERS, LAYOUTS, RESIZE_MODES
@@ -20,6 +21,7 @@ from ..tutorial.options import TutorialOptions
 CARD_FLAGS = ("layout", "color_order", "mean", "scale", "resize", "pad_value", "input_size", "adapter",
               "output_layout", "output", "threshold", "nms_iou")
 STEPS = {"quantize": "quantize", "benchmark": "benchmark", "compare": "report"}  # subcommand -> where the run stops
+DEVICE_HELP = "OpenVINO device: CPU, GPU, ..., AUTO, or HETERO:/MULTI:/AUTO: and a comma list"
 
 
 def _card_flags(p: argparse.ArgumentParser) -> None:
@@ -119,8 +121,13 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
                    help="plain nncf.quantize: skip the weight folding and TopK-tail rewrite around it")
     p.add_argument("--ignore", action="append", default=[], metavar="NAME", help="node name NNCF must not quantize (repeatable)")
     p.add_argument("--ignore-type", action="append", default=[], metavar="TYPE", help="op type NNCF must not quantize (repeatable)")
+    p.add_argument("--optimized", metavar="PATH",
+                   help="a model you already have (IR, ONNX, TFLite...; e.g. an INT8 or FP16 export of --model) to "
+                        "compare with the parent as the optimized model: NNCF is skipped")
     p.add_argument("--bench-seconds", type=positive, default=10.0, help="seconds per benchmark configuration (default 10)")
     p.add_argument("--no-bf16", action="store_true", help="never run in bf16: skip the default-precision runs")
+    p.add_argument("--device", default=DEFAULT_DEVICE,
+                   help=f"{DEVICE_HELP}, for the benchmark and the predictions (default {DEFAULT_DEVICE}; NNCF runs on the CPU)")
     p.add_argument("--max-megapixels", type=positive, metavar="MP",
                    help=f"refuse images larger than this (default {DEFAULT_MAX_MEGAPIXELS:g}; also ${MAX_PIXELS_ENV})")
     _card_flags(p)
@@ -156,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--b-precision", default="default", help="f32, bf16 or default (default: default)")
     perf.add_argument("--inferences", type=count, default=50, help="inferences averaged per model (default 50)")
     perf.add_argument("--out", type=Path, help="folder for performance-comparison.json/.html (default: the project, else .)")
+    perf.add_argument("--device", help=f"{DEVICE_HELP} (default: the one the project was benchmarked on, else {DEFAULT_DEVICE})")
     exp = sub.add_parser("explore", help="throughput vs latency over streams x batch (each cell cached)")
     exp.add_argument("model", type=Path, help="IR .xml (e.g. PROJECT/models/optimized/model.xml)")
     exp.add_argument("--cache", type=Path, help="result folder (default: the model's project/explorer, else next to the model)")
@@ -167,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--threshold-ms", type=positive, help="latency threshold for the sweet spot")
     exp.add_argument("--force", action="store_true", help="measure cached cells again")
     exp.add_argument("--estimate-only", action="store_true", help="print the estimated time and stop")
+    exp.add_argument("--device", default=DEFAULT_DEVICE, help=f"{DEVICE_HELP} (default {DEFAULT_DEVICE})")
     dep = sub.add_parser("deploy", help="zip a project's model with a standalone infer.py that runs without segwb")
     dep.add_argument("--project", type=Path, required=True, help="project folder with report.json")
     dep.add_argument("--out", type=Path, metavar="ZIP", help="zip to write (default: PROJECT/deploy/<name>-<role>-deploy.zip)")
@@ -200,7 +209,8 @@ def options_from_args(args: argparse.Namespace) -> TutorialOptions:
                            card_overrides={k: v for k, v in overrides.items() if v is not None},
                            dataset=args.dataset, split=args.split, quantize=settings,
                            bench_seconds=args.bench_seconds, no_bf16=args.no_bf16,
-                           min_score=args.min_score, max_detections=args.max_detections)
+                           min_score=args.min_score, max_detections=args.max_detections, optimized=args.optimized,
+                           device=args.device)
     options.check()
     return options
 
@@ -226,12 +236,16 @@ def to_argv(options: TutorialOptions) -> list[str]:
         argv += ["--model", options.model]
     if options.model_card:
         argv += ["--model-card", options.model_card]
+    if options.optimized:
+        argv += ["--optimized", options.optimized]
     argv += ["--dataset", options.dataset, "--out", str(options.out)]
     if options.split:
         argv += ["--split", options.split]
     argv += ["--preset", q.preset, "--subset-size", q.subset, "--bench-seconds", _number(options.bench_seconds)]
     if options.no_bf16:
         argv.append("--no-bf16")
+    if options.device != DEFAULT_DEVICE:
+        argv += ["--device", options.device]
     if q.fast_bias_correction:
         argv.append("--fast-bias-correction")
     if not q.graph_fixes:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from ..io.model_card import ModelCard
 
@@ -22,18 +23,34 @@ class Geometry:
     width: int
 
 
+OPENCV_FILTERS = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "cubic": cv2.INTER_CUBIC,
+                  "area": cv2.INTER_AREA}
+PILLOW_FILTERS = {"pillow_bilinear": Image.Resampling.BILINEAR, "pillow_bicubic": Image.Resampling.BICUBIC,
+                  "pillow_lanczos": Image.Resampling.LANCZOS}
+
+
+def scaled(image: np.ndarray, width: int, height: int, interpolation: str) -> np.ndarray:
+    """``image`` resized to ``width`` x ``height`` with the card's interpolation (OpenCV's or Pillow's)."""
+    if interpolation in PILLOW_FILTERS:
+        return np.asarray(Image.fromarray(image).resize((width, height), PILLOW_FILTERS[interpolation]))
+    return cv2.resize(image, (width, height), interpolation=OPENCV_FILTERS[interpolation])
+
+
 def resize(image: np.ndarray, card: ModelCard) -> tuple[np.ndarray, Geometry]:
-    """Resize (and pad) an HxWx3 image to the card's input size with its resize mode."""
+    """Resize (and pad) an HxWx3 image to the card's input size with its resize mode, interpolation and padding
+    position (``letterbox`` is ``fit_pad`` centred, with its own default pad value)."""
     h, w = image.shape[:2]
     in_h, in_w = card.input_size
     if card.resize == "stretch":
-        out = cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
+        out = scaled(image, in_w, in_h, card.interpolation)
         return out, Geometry((h, w), (in_h, in_w), 0, 0, in_h, in_w)
     ratio = min(in_h / h, in_w / w)
     new_h, new_w = max(1, round(h * ratio)), max(1, round(w * ratio))
-    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    top, left = ((in_h - new_h) // 2, (in_w - new_w) // 2) if card.resize == "letterbox" else (0, 0)
-    canvas = np.full((in_h, in_w, image.shape[2]), card.pad_value, dtype=image.dtype)
+    resized = scaled(image, new_w, new_h, card.interpolation)
+    top, left = ((in_h - new_h) // 2, (in_w - new_w) // 2) if card.placement == "center" else (0, 0)
+    # A fractional pad value (DeepLab's 127.5) would be cut to 127 in a uint8 canvas
+    fill_type = image.dtype if float(card.pad_value).is_integer() else np.float32
+    canvas = np.full((in_h, in_w, image.shape[2]), card.pad_value, dtype=fill_type)
     canvas[top:top + new_h, left:left + new_w] = resized
     return canvas, Geometry((h, w), (in_h, in_w), top, left, new_h, new_w)
 

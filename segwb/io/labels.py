@@ -26,10 +26,17 @@ COCO80_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20,
               60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90)
 
 
+# Pascal VOC and COCO name four of their shared classes differently; both sides of every match are normalised,
+# so a VOC model is scored on COCO or YOLO annotations of those objects instead of calling them unknown.
+SYNONYMS = {"aeroplane": "airplane", "motorbike": "motorcycle", "sofa": "couch", "tvmonitor": "tv"}
+
+
 def normalise(name: str) -> str:
     """A label name as compared with another: case-folded, letters and digits only, of any script ("Potted Plant" =
-    "pottedplant", "行人" = "行人"); a name of punctuation only becomes "" and matches nothing."""
-    return re.sub(r"[\W_]+", "", name.casefold())
+    "pottedplant", "行人" = "行人"), VOC's names for COCO's classes as COCO's ("tvmonitor" = "tv"); a name of
+    punctuation only becomes "" and matches nothing."""
+    key = re.sub(r"[\W_]+", "", name.casefold())
+    return SYNONYMS.get(key, key)
 
 
 MAX_LABELS_BYTES = 1 << 20

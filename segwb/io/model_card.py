@@ -29,6 +29,12 @@ Vocabulary = Mapping[str, Sequence[str]]  # task name -> the adapters it has
 LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "fit_pad", "letterbox")
+PAD_POSITIONS = ("top_left", "center")  # where a fitted image sits: padding right/bottom, or on both sides
+# OpenCV's filters, and Pillow's, which widen with the downscale factor (antialiased) as Open Model Zoo's
+# accuracy checker resizes with `use_pillow: true` (its ANTIALIAS is Pillow's LANCZOS)
+INTERPOLATIONS = ("linear", "nearest", "cubic", "area", "pillow_bilinear", "pillow_bicubic", "pillow_lanczos")
+BOX_UNITS = ("pixels", "normalized")  # detection boxes in model-input pixels, or as fractions of the input size
+ACTIVATIONS = ("none", "sigmoid")  # semantic one-channel outputs: a probability already, or a logit
 ULTRALYTICS_METADATA = "metadata.yaml"
 MAX_INPUT_SIDE = 16384
 MAX_LABELS = 10_000
@@ -47,11 +53,22 @@ class ModelCard:
     pad_value: float
     input_size: tuple[int, int]  # (height, width)
     adapter: str
+    pad_position: str | None = None  # top_left or center; None: the resize mode's own (center for letterbox)
+    interpolation: str = "linear"
     output_layout: str | None = None  # for score outputs
     output: str | None = None  # output tensor name when the model has several
     threshold: float = 0.5  # single-channel probability outputs and instance masks: foreground above this
     nms_iou: float = 0.7  # yolo_raw: class-aware NMS IoU (Ultralytics' default)
+    box_units: str = "pixels"  # instance: "normalized" for exports that divide boxes by the input size (TFLite)
+    proto_layout: str | None = None  # instance prototypes NCHW [1,K,h,w] or NHWC [1,h,w,K], when shapes cannot say
+    activation: str = "none"  # semantic one-channel output: "sigmoid" when it is a logit
     labels: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def placement(self) -> str:
+        """Where a fitted image sits in the input: ``pad_position``, else its resize mode's own (as before the field
+        existed: centred for letterbox, top-left for fit_pad)."""
+        return self.pad_position or ("center" if self.resize == "letterbox" else "top_left")
 
     @property
     def num_classes(self) -> int | None:
@@ -117,6 +134,14 @@ def read_ultralytics_metadata(path: Path) -> dict[str, Any]:
     except ModelError as exc:
         raise ModelError(exc.reason.replace("model card field", "field"), path) from exc
     return fields
+
+
+def side_files(model_path: Path, card_path: Path | None = None) -> list[Path]:
+    """The files beside the model that :func:`gather_fields` reads (Ultralytics' metadata, labels, the card found
+    next to it), so that a change to any of them is a new import."""
+    folder = model_path if model_path.is_dir() else model_path.parent
+    found = [folder / ULTRALYTICS_METADATA, folder / "labels.txt", card_path or find_card_file(model_path)]
+    return [f for f in found if f is not None and f.is_file()]
 
 
 def gather_fields(model_path: Path, card_path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +239,11 @@ CHECKS = {
     "output_layout": lambda v: _word(v, "output_layout", LAYOUTS),
     "color_order": lambda v: _word(v, "color_order", COLOR_ORDERS),
     "resize": lambda v: _word(v, "resize", RESIZE_MODES),
+    "pad_position": lambda v: _word(v, "pad_position", PAD_POSITIONS),
+    "interpolation": lambda v: _word(v, "interpolation", INTERPOLATIONS),
+    "box_units": lambda v: _word(v, "box_units", BOX_UNITS),
+    "proto_layout": lambda v: _word(v, "proto_layout", LAYOUTS),
+    "activation": lambda v: _word(v, "activation", ACTIVATIONS),
 }
 
 
@@ -243,6 +273,12 @@ def _choice(fields: dict[str, Any], name: str, choices: tuple[str, ...], why: st
     return normalised
 
 
+def _given(fields: dict[str, Any], name: str, default: Any) -> Any:
+    """A field's value, or ``default`` when it is absent or left empty (``threshold:`` in YAML is None)."""
+    value = fields.get(name)
+    return default if value is None else value
+
+
 def build_card(fields: dict[str, Any], inferred: dict[str, Any], vocabulary: Vocabulary) -> ModelCard:
     """A complete card from given fields plus graph-inferred ones (given fields win), its task and adapter one of
     ``vocabulary``'s; every value checked for type and range (:func:`check_fields`)."""
@@ -265,12 +301,17 @@ def build_card(fields: dict[str, Any], inferred: dict[str, Any], vocabulary: Voc
     return ModelCard(
         task=task, layout=layout, color_order=color,
         mean=_triple(merged["mean"], "mean"), scale=_triple(merged["scale"], "scale", nonzero=True),
-        resize=resize, pad_value=float(merged.get("pad_value", 114 if resize == "letterbox" else 0)),
+        resize=resize, pad_value=float(_given(merged, "pad_value", 114 if resize == "letterbox" else 0)),
         input_size=_size(merged["input_size"]),
+        pad_position=str(merged["pad_position"]).lower() if merged.get("pad_position") else None,
+        interpolation=str(merged.get("interpolation") or "linear").lower(),
         adapter=adapter, output_layout=output_layout, output=merged.get("output"),
-        threshold=float(merged.get("threshold", 0.5)),
-        nms_iou=float(merged.get("nms_iou", 0.7)),
-        labels=_labels(merged.get("labels", ())),
+        threshold=float(_given(merged, "threshold", 0.5)),
+        nms_iou=float(_given(merged, "nms_iou", 0.7)),
+        box_units=str(merged.get("box_units") or "pixels").lower(),
+        proto_layout=str(merged["proto_layout"]).upper() if merged.get("proto_layout") else None,
+        activation=str(merged.get("activation") or "none").lower(),
+        labels=_labels(_given(merged, "labels", ())),
     )
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openvino as ov
+import openvino.opset13 as ops
 
 from ..core.errors import ModelError, first_line
 
@@ -16,6 +18,28 @@ def port_name(port: ov.Output, index: int = 0, kind: str = "output") -> str:
     OpenVINO's ``get_any_name()`` raises on those."""
     names = port.get_names()
     return port.get_any_name() if names else f"{kind} {index}"
+
+
+def with_batch_axis(model: ov.Model) -> ov.Model:
+    """``model`` with a batch axis of 1 in front of a single rank-3 image input ([3,H,W] or [H,W,3], as torchvision's
+    detection exports take one image); any other model unchanged. The new input keeps the old one's names."""
+    params = model.get_parameters()
+    shape = params[0].get_partial_shape() if len(params) == 1 else None
+    if shape is None or shape.rank.is_dynamic or shape.rank.get_length() != 3:
+        return model
+    old = params[0]
+    if not any(d.is_static and d.get_length() in (1, 3) for d in (shape[0], shape[2])):
+        return model
+    names = old.output(0).get_names()
+    old.output(0).set_names(set())
+    new = ops.parameter(ov.PartialShape([1, *shape]), old.get_element_type(), name=old.get_friendly_name())
+    new.output(0).set_names(names)
+    squeezed = ops.squeeze(new, ops.constant(np.int64([0])))
+    for target in list(old.output(0).get_target_inputs()):
+        target.replace_source_output(squeezed.output(0))
+    model.replace_parameter(0, new)  # in place: the model keeps its rt_info (Model API's labels)
+    model.validate_nodes_and_infer_types()
+    return model
 
 
 def image_input(model: ov.Model, path: Path) -> ov.Output:
@@ -50,6 +74,28 @@ def input_fields(model: ov.Model, path: Path) -> dict[str, Any]:
     if inp.get_element_type() == ov.Type.u8:
         found.update(mean=0, scale=1)
     return found
+
+
+MAX_RT_LABELS = 10_000
+
+
+def rt_info_labels(model: ov.Model) -> list[str] | None:
+    """The class names OpenVINO Model API keeps in the IR's ``rt_info`` (``model_info/labels``, space-separated), or
+    None when the model has none."""
+    if not model.has_rt_info(["model_info", "labels"]):
+        return None
+    names = model.get_rt_info(["model_info", "labels"]).astype(str).split()
+    if len(names) > MAX_RT_LABELS:  # said here: the card's own limit would blame a card the user never wrote
+        raise ModelError(f"the model's rt_info model_info/labels holds {len(names)} names, over the limit of "
+                         f"{MAX_RT_LABELS} classes")
+    return names or None
+
+
+def outputs_described(model: ov.Model) -> str:
+    """The outputs as one line: ``name [shape] type`` each (names or ``output <i>``), for errors that must say what
+    the model has."""
+    return ", ".join(f"{port_name(o, i)} {o.get_partial_shape()} {o.get_element_type().get_type_name()}"
+                     for i, o in enumerate(model.outputs)) or "none"
 
 
 def dims(output: ov.Output) -> list[int]:

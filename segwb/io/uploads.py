@@ -190,7 +190,7 @@ class DatasetSummary:
     """What the picker shows about a dataset."""
 
     path: str
-    layout: str  # "embedded", "images", "voc" or "coco"
+    layout: str  # "embedded", "images", or the LAYOUT of one of segwb.io.datasets.LAYOUTS
     images: int
     annotated: bool
     dropped: list[dict[str, Any]]
@@ -199,7 +199,8 @@ class DatasetSummary:
     def line(self) -> str:
         """One sentence for the user."""
         names = {"embedded": "embedded sample photos", "images": "image folder (no annotations)",
-                 "voc": "Pascal VOC segmentation", "coco": "COCO instances", "yolo": "Ultralytics YOLO-seg"}
+                 "voc": "Pascal VOC segmentation", "coco": "COCO instances", "yolo": "Ultralytics YOLO-seg",
+                 "cityscapes": "Cityscapes (19 classes)", "image_masks": "images and class masks"}
         text = f"{names.get(self.layout, self.layout)}: {self.images} images"
         if self.dropped:
             text += "; " + "; ".join(f"{d['action']} {d['count']} {d['what']}{'s' * (d['count'] > 1)} ({d['reason']})"

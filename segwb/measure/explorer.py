@@ -2,14 +2,15 @@
 
 Each cell compiles the IR with an explicit ``NUM_STREAMS`` and a batch set by reshaping the image input, and is
 measured like :func:`segwb.measure.benchmark.benchmark` (async queue with the optimal number of requests, warm-up
-excluded, fixed duration). One JSON file per (model digest, streams, batch, precision) keeps the result, so a
-cell is measured once; the points feed a throughput-vs-latency chart and its "sweet spot".
+excluded, fixed duration). One JSON file per (model digest, device, streams, batch, precision) keeps the result, so
+a cell is measured once; the points feed a throughput-vs-latency chart and its "sweet spot".
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import statistics
 import threading
 import time
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from ..core.compile import DEVICE, compiled_properties, core
+from ..core.compile import DEFAULT_DEVICE, compiled_properties, core
+from ..core.devices import device_name, execution_devices
 from ..core.errors import Cancelled, ModelError, SegwbError, first_line
 from ..core.storage import read_json, write_json
 from ..io.model_file import ir_digest
@@ -67,17 +69,20 @@ class ExplorationCancelled(Cancelled):
         self.results = results
 
 
-def cpu_cores() -> int:
-    """Streams the CPU plugin can run at once (its ``RANGE_FOR_STREAMS`` upper bound), else ``os.cpu_count()``."""
-    try:
-        return int(core().get_property(DEVICE, "RANGE_FOR_STREAMS")[1])
-    except Exception:  # an older plugin without the property: the OS count is the next best guess
-        return os.cpu_count() or 1
+def cpu_cores(device: str = DEFAULT_DEVICE) -> int:
+    """Streams ``device`` can run at once (its ``RANGE_FOR_STREAMS`` upper bound; AUTO, MULTI and HETERO do not say,
+    so the CPU's), else ``os.cpu_count()``."""
+    for asked in dict.fromkeys((device, DEFAULT_DEVICE)):
+        try:
+            return int(core().get_property(asked, "RANGE_FOR_STREAMS")[1])
+        except Exception:  # an older plugin without the property: the OS count is the next best guess
+            continue
+    return os.cpu_count() or 1
 
 
-def max_streams() -> int:
+def max_streams(device: str = DEFAULT_DEVICE) -> int:
     """The grid's stream limit, 2 x cores as in the Workbench (the plugin may use fewer; results record it)."""
-    return 2 * cpu_cores()
+    return 2 * cpu_cores(device)
 
 
 def batch_sizes(max_batch: int = DEFAULT_MAX_BATCH) -> list[int]:
@@ -86,10 +91,11 @@ def batch_sizes(max_batch: int = DEFAULT_MAX_BATCH) -> list[int]:
     return [1 << i for i in range(max_batch.bit_length()) if 1 << i <= max_batch]
 
 
-def grid(max_batch: int = DEFAULT_MAX_BATCH, streams_limit: int | None = None) -> list[Cell]:
+def grid(max_batch: int = DEFAULT_MAX_BATCH, streams_limit: int | None = None,
+         device: str = DEFAULT_DEVICE) -> list[Cell]:
     """Every cell: streams 1 … ``streams_limit`` (default :func:`max_streams`) x batch 1, 2, 4 … ``max_batch``."""
-    limit = max_streams() if streams_limit is None else streams_limit
-    _check_range("streams limit", limit, 1, max_streams())
+    limit = max_streams(device) if streams_limit is None else streams_limit
+    _check_range("streams limit", limit, 1, max_streams(device))
     return [Cell(s, b) for s in range(1, limit + 1) for b in batch_sizes(max_batch)]
 
 
@@ -98,13 +104,13 @@ def _check_range(what: str, value: int, low: int, high: int, path: Path | None =
         raise SegwbError(f"{what} must be an integer from {low} to {high}, got {value!r}", path)
 
 
-def check_cells(cells: Iterable[Cell], xml: Path | None = None) -> list[Cell]:
+def check_cells(cells: Iterable[Cell], xml: Path | None = None, device: str = DEFAULT_DEVICE) -> list[Cell]:
     """The selection without duplicates, in order; a cell out of range is a one-line error naming ``xml``."""
     unique = list(dict.fromkeys(cells))
     if not unique:
         raise SegwbError("no configuration selected: pick at least one streams x batch cell", xml)
     for cell in unique:
-        _check_range("streams", cell.streams, 1, max_streams(), xml)
+        _check_range("streams", cell.streams, 1, max_streams(device), xml)
         _check_range("batch", cell.batch, 1, MAX_BATCH, xml)
     return unique
 
@@ -122,9 +128,11 @@ def cell_config(streams: int, precision: str | None) -> dict[str, str]:
     return config
 
 
-def cache_file(cache: Path, digest: str, cell: Cell, precision: str | None) -> Path:
-    """Where a cell's result is kept: ``<cache>/<digest16>-s<streams>-b<batch>-<precision|default>.json``."""
-    return Path(cache) / f"{digest[:16]}-s{cell.streams}-b{cell.batch}-{precision or 'default'}.json"
+def cache_file(cache: Path, digest: str, cell: Cell, precision: str | None, device: str = DEFAULT_DEVICE) -> Path:
+    """Where a cell's result is kept: ``<cache>/<digest16>-s<streams>-b<batch>-<precision|default>.json`` on the CPU
+    (the name cells had before other devices), ``<digest16>-<device>-s…`` on any other device."""
+    where = "" if device == DEFAULT_DEVICE else "-" + re.sub(r"[^A-Za-z0-9]+", "_", device)
+    return Path(cache) / f"{digest[:16]}{where}-s{cell.streams}-b{cell.batch}-{precision or 'default'}.json"
 
 
 def sample_input(xml: Path, input_tensor: np.ndarray | None = None) -> np.ndarray:
@@ -159,13 +167,14 @@ def batched_model(xml: Path, batch: int, sample: np.ndarray) -> ov.Model:
 
 
 def measure(model: ov.Model, config: dict[str, str], tensor: np.ndarray, seconds: float,
-            cancel: threading.Event | None = None) -> dict[str, Any]:
-    """Compile ``model`` with ``config`` and run it like benchmark_app; throughput is in images per second.
+            cancel: threading.Event | None = None, device: str = DEFAULT_DEVICE) -> dict[str, Any]:
+    """Compile ``model`` for ``device`` with ``config`` and run it like benchmark_app; throughput is in images per
+    second.
 
     The loop is :func:`segwb.measure.benchmark.run_queue`, as for the tutorials' benchmark; only the compile config differs.
     """
     start = time.perf_counter()
-    compiled = core().compile_model(model, DEVICE, config)
+    compiled = core().compile_model(model, device, config)
     compile_seconds = time.perf_counter() - start
     run = run_queue(compiled, tensor, seconds, cancel, what="exploration")
     batch = int(tensor.shape[0])
@@ -180,26 +189,27 @@ def measure(model: ov.Model, config: dict[str, str], tensor: np.ndarray, seconds
     }
 
 
-def _usable(record: dict[str, Any], digest: str, seconds: float) -> bool:
-    """A cached cell counts if it is of this model, this OpenVINO, and measured for at least ``seconds``."""
+def _usable(record: dict[str, Any], digest: str, seconds: float, device: str) -> bool:
+    """A cached cell counts if it is of this model, device and OpenVINO, and measured for at least ``seconds``."""
     return (record.get("digest") == digest and record.get("openvino_version") == ov.__version__
-            and record.get("seconds_requested", 0) >= seconds)
+            and record.get("device", DEFAULT_DEVICE) == device and record.get("seconds_requested", 0) >= seconds)
 
 
-def _cached(path: Path, digest: str, seconds: float) -> dict[str, Any] | None:
+def _cached(path: Path, digest: str, seconds: float, device: str) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
         record = read_json(path)
     except ValueError:  # unreadable (hand-edited) record: measure again rather than fail the run
         return None
-    return record if _usable(record, digest, seconds) else None
+    return record if _usable(record, digest, seconds, device) else None
 
 
 def explore(xml: str | Path, cells: Sequence[Cell], cache: str | Path, precision: str | None = None,
             seconds: float = DEFAULT_SECONDS, input_tensor: np.ndarray | None = None, force: bool = False,
-            progress: Progress | None = None, cancel: threading.Event | None = None) -> list[dict[str, Any]]:
-    """Measure each selected cell (or reuse its cached result) and return one result per cell, in order.
+            progress: Progress | None = None, cancel: threading.Event | None = None,
+            device: str = DEFAULT_DEVICE) -> list[dict[str, Any]]:
+    """Measure each selected cell on ``device`` (or reuse its cached result) and return one result per cell, in order.
 
     ``precision``: ``"f32"`` pins the precision (the FP32 parent baseline), None keeps the plugin's default.
     Every input is checked (cells, duration, tensor, each batch's reshape) before anything runs, so bad input
@@ -210,11 +220,11 @@ def explore(xml: str | Path, cells: Sequence[Cell], cache: str | Path, precision
         raise ModelError("no such model file", xml)
     if not seconds > 0:
         raise SegwbError(f"the measuring duration must be positive, got {seconds!r} s", xml)
-    cells = check_cells(cells, xml)
+    cells = check_cells(cells, xml, device)
     digest = ir_digest(xml)
     sample = sample_input(xml, input_tensor)
-    files = {cell: cache_file(Path(cache), digest, cell, precision) for cell in cells}
-    cached = {cell: None if force else _cached(files[cell], digest, seconds) for cell in cells}
+    files = {cell: cache_file(Path(cache), digest, cell, precision, device) for cell in cells}
+    cached = {cell: None if force else _cached(files[cell], digest, seconds, device) for cell in cells}
     models = {batch: batched_model(xml, batch, sample) for batch in sorted({c.batch for c in cells if cached[c] is None})}
     results: list[dict[str, Any]] = []
 
@@ -233,7 +243,7 @@ def explore(xml: str | Path, cells: Sequence[Cell], cache: str | Path, precision
                      precision or "default", seconds)
             try:
                 record = _measure_cell(xml, Path(cache), digest, cell, precision, seconds, models[cell.batch], sample,
-                                       cancel)
+                                       cancel, device)
             except Cancelled:
                 raise cancelled() from None
             write_json(files[cell], record)
@@ -244,48 +254,56 @@ def explore(xml: str | Path, cells: Sequence[Cell], cache: str | Path, precision
 
 
 def _measure_cell(xml: Path, cache: Path, digest: str, cell: Cell, precision: str | None, seconds: float,
-                  model: ov.Model, sample: np.ndarray, cancel: threading.Event | None) -> dict[str, Any]:
+                  model: ov.Model, sample: np.ndarray, cancel: threading.Event | None, device: str) -> dict[str, Any]:
     started = time.perf_counter()
     config = cell_config(cell.streams, precision)
     tensor = np.repeat(sample, cell.batch, axis=0)
     try:
-        measured = measure(model, config, tensor, seconds, cancel)
+        measured = measure(model, config, tensor, seconds, cancel, device)
     except RuntimeError as exc:  # OpenVINO's compile/infer errors: one line naming the model
         raise ModelError(f"{cell.streams} stream(s), batch {cell.batch}: {first_line(exc)}", xml) from None
     return {
         # relative to the cache folder (inside the project), so a moved project's cells still name their model
         "model": Path(os.path.relpath(xml.resolve(), cache.resolve())).as_posix(), "digest": digest, "streams": cell.streams, "batch": cell.batch,
-        "streams_used": int(measured["properties"].get("NUM_STREAMS", 0)) or None,
+        "streams_used": _streams_used(measured["properties"]),
         "precision_requested": precision, "config": config, "seconds_requested": seconds,
         **measured,
         "overhead_seconds": time.perf_counter() - started - measured["seconds"],
-        "device": DEVICE, "openvino_version": ov.__version__,
+        "device": device, "device_name": device_name(device, execution_devices(measured["properties"])),
+        "openvino_version": ov.__version__,
     }
 
 
-def load_results(xml: str | Path, cache: str | Path) -> list[dict[str, Any]]:
-    """Every cached cell of this model (all precisions), ordered by precision, streams, batch."""
+def _streams_used(properties: dict[str, str]) -> int | None:
+    """The streams the plugin ran; None when not reported or reported per device (MULTI over several devices)."""
+    streams = properties.get("NUM_STREAMS", "")
+    return int(streams) if streams.isdigit() and int(streams) > 0 else None
+
+
+def load_results(xml: str | Path, cache: str | Path, device: str = DEFAULT_DEVICE) -> list[dict[str, Any]]:
+    """Every cached cell of this model on ``device`` (all precisions), ordered by precision, streams, batch."""
     digest = ir_digest(Path(xml))
     results = []
-    for path in sorted(Path(cache).glob(f"{digest[:16]}-s*-b*.json")):
-        record = _cached(path, digest, 0.0)
+    for path in sorted(Path(cache).glob(f"{digest[:16]}-*s*-b*.json")):
+        record = _cached(path, digest, 0.0, device)
         if record is not None:
             results.append({**record, "cached": True})
     return sorted(results, key=lambda r: (r.get("precision_requested") or "", r["streams"], r["batch"]))
 
 
 def estimate(xml: str | Path, cells: Sequence[Cell], cache: str | Path, precision: str | None = None,
-             seconds: float = DEFAULT_SECONDS, force: bool = False) -> Estimate:
+             seconds: float = DEFAULT_SECONDS, force: bool = False, device: str = DEFAULT_DEVICE) -> Estimate:
     """Expected wall time of :func:`explore` on ``cells``: per cell to run, its overhead plus ``seconds``.
 
     Overhead (read, reshape, compile, warm-up, draining the queue) is the median measured over this model's
     cached cells, scaled by batch for the warm-up part; without any, ``OVERHEAD_PRIOR_SECONDS``.
     """
     xml = Path(xml)
-    cells = check_cells(cells, xml)
+    cells = check_cells(cells, xml, device)
     digest = ir_digest(xml)
-    known = load_results(xml, cache)
-    to_run = [c for c in cells if force or _cached(cache_file(Path(cache), digest, c, precision), digest, seconds) is None]
+    known = load_results(xml, cache, device)
+    to_run = [c for c in cells
+              if force or _cached(cache_file(Path(cache), digest, c, precision, device), digest, seconds, device) is None]
     if known:
         setup = statistics.median(r["compile_seconds"] for r in known)
         # The rest of the overhead is about two inferences (warm-up round, drain), each ~batch x the per-image time.
@@ -297,7 +315,7 @@ def estimate(xml: str | Path, cells: Sequence[Cell], cache: str | Path, precisio
         total = len(to_run) * (seconds + OVERHEAD_PRIOR_SECONDS)
         basis = f"{OVERHEAD_PRIOR_SECONDS:g} s for compile and warm-up (no cell of this model measured yet)"
     assumptions = (f"{seconds:g} s of measurement per cell plus {basis}; cached cells cost nothing"
-                   f"{' (forced: all cells re-run)' if force else ''}; assumes the CPU is otherwise idle.")
+                   f"{' (forced: all cells re-run)' if force else ''}; assumes {device} is otherwise idle.")
     return Estimate(seconds=total, to_run=len(to_run), cached=len(cells) - len(to_run), assumptions=assumptions)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from ..core.compile import DEVICE, compiled_properties, core
+from ..core.compile import DEFAULT_DEVICE, compiled_properties, core
 from ..core.errors import Cancelled
 from .inputs import random_input
 
@@ -39,12 +39,14 @@ def runtime_precision(exec_type: str) -> str:
 
 
 def profile(model: Path | ov.Model, precision: str | None, tensor: np.ndarray | None = None, inferences: int = 50,
-            warmup: int = 5, cancel: threading.Event | None = None) -> tuple[list[Layer], dict[str, str]]:
-    """Executed layers with their mean time over ``inferences`` runs (after ``warmup``), and the compiled properties.
+            warmup: int = 5, cancel: threading.Event | None = None,
+            device: str = DEFAULT_DEVICE) -> tuple[list[Layer], dict[str, str]]:
+    """Executed layers on ``device`` with their mean time over ``inferences`` runs (after ``warmup``), and the
+    compiled properties.
 
     One synchronous request under the LATENCY hint, so a layer's time is its own, not shared with other streams.
     """
-    compiled = core_compile(model, precision)
+    compiled = core_compile(model, precision, device)
     request = compiled.create_infer_request()
     port = compiled.input(0)
     data = random_input(port.get_shape(), port.get_element_type().to_dtype()) if tensor is None else tensor
@@ -66,9 +68,9 @@ def profile(model: Path | ov.Model, precision: str | None, tensor: np.ndarray | 
     return layers, compiled_properties(compiled)
 
 
-def core_compile(model: Path | ov.Model, precision: str | None) -> ov.CompiledModel:
-    """Compile for profiling: performance counters on, LATENCY hint, the precision asked (None = default)."""
+def core_compile(model: Path | ov.Model, precision: str | None, device: str = DEFAULT_DEVICE) -> ov.CompiledModel:
+    """Compile for profiling on ``device``: performance counters on, LATENCY hint, the precision asked (None = default)."""
     config = {"PERF_COUNT": True, "PERFORMANCE_HINT": "LATENCY"}
     if precision:
         config["INFERENCE_PRECISION_HINT"] = precision
-    return core().compile_model(model, DEVICE, config)
+    return core().compile_model(model, device, config)

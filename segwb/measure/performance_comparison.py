@@ -9,6 +9,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..core.compile import DEFAULT_DEVICE
+from ..core.devices import check_device, device_name, execution_devices
 from ..core.errors import SegwbError
 from ..core.project import Project
 from ..core.storage import write_json
@@ -122,32 +124,38 @@ def compare(a: list[Layer], b: list[Layer]) -> dict[str, Any]:
 
 
 def compare_models(a: Path, a_precision: str | None, b: Path, b_precision: str | None, inferences: int = 50,
-                   cancel: threading.Event | None = None) -> dict[str, Any]:
-    """Profile both IRs (None precision = the CPU's default) and compare them; plain data for JSON and HTML."""
-    layers_a, props_a = profile(a, a_precision, inferences=inferences, cancel=cancel)
-    layers_b, props_b = profile(b, b_precision, inferences=inferences, cancel=cancel)
+                   cancel: threading.Event | None = None, device: str = DEFAULT_DEVICE) -> dict[str, Any]:
+    """Profile both IRs on ``device`` (None precision = the device's default) and compare them; plain data for JSON
+    and HTML."""
+    layers_a, props_a = profile(a, a_precision, inferences=inferences, cancel=cancel, device=device)
+    layers_b, props_b = profile(b, b_precision, inferences=inferences, cancel=cancel, device=device)
+    executing = list(dict.fromkeys(execution_devices(props_a) + execution_devices(props_b)))
     return {
         "a": {"model": str(a), "precision": a_precision or "default", "properties": props_a,
               "layers": [x.to_dict() for x in layers_a]},
         "b": {"model": str(b), "precision": b_precision or "default", "properties": props_b,
               "layers": [x.to_dict() for x in layers_b]},
         "inferences": inferences, "hint": "LATENCY", "requests": 1,
+        "device": device, "device_name": device_name(device, executing),
         **compare(layers_a, layers_b),
     }
 
 
-def compare_project(root: Path, inferences: int = 50, cancel: threading.Event | None = None) -> dict[str, Any]:
-    """Parent (pinned f32) against the INT8 child at the precision its benchmark chose; saved as
-    ``performance-comparison.json`` in the project and returned."""
+def compare_project(root: Path, inferences: int = 50, cancel: threading.Event | None = None,
+                    device: str | None = None) -> dict[str, Any]:
+    """Parent (pinned f32) against the INT8 child at the precision its benchmark chose, on ``device`` (None: the one
+    the benchmark ran on); saved as ``performance-comparison.json`` in the project and returned."""
     if not Path(root).is_dir():
         raise SegwbError("no such project folder", root)
     project = Project(root)
     for xml in (project.parent_xml, project.optimized_xml):
         if not xml.is_file():
             raise SegwbError(f"{root}: no {xml.relative_to(project.root)}; run `segwb quantize` on it first")
-    chosen = (project.record("benchmark") or {}).get("optimized_precision", "default")
+    measured = project.record("benchmark") or {}
+    chosen = measured.get("optimized_precision", "default")
+    device = check_device(device or measured.get("device", DEFAULT_DEVICE))  # an imported project's may not be here
     result = compare_models(project.parent_xml, "f32", project.optimized_xml, None if chosen == "default" else chosen,
-                            inferences, cancel)
+                            inferences, cancel, device)
     for side, role in (("a", "parent"), ("b", "optimized")):  # recorded inside the project: it can move
         result[side]["model"] = project.relative(project.model_xml(role))
     write_json(project.root / COMPARISON_JSON, result)

@@ -16,7 +16,7 @@ from typing import Any
 
 import openvino as ov
 
-from ..core.compile import DEVICE, core
+from ..core.compile import DEFAULT_DEVICE, core
 from ..core.errors import Cancelled, SegwbError
 from ..inference.feed import InputFeed
 from ..inference.preprocess import Geometry
@@ -26,8 +26,8 @@ from ..tasks.base import DetectionLimits, Metric, Task
 
 log = logging.getLogger("segwb")
 METRICS = ("auto", "ground_truth", "agreement")
-# NNCF compiles every candidate with an f32 precision hint and nothing else: the parent's reference predictions
-# are made the same way, so the parent scores exactly 100 against itself.
+# NNCF compiles every candidate on the CPU with an f32 precision hint and nothing else (whatever --device says): the
+# parent's reference predictions are made the same way, so the parent scores exactly 100 against itself.
 REFERENCE_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
 
 
@@ -71,11 +71,11 @@ class Validator:
 
     def reference_predictions(self, xml: Any) -> list[Any]:
         """The parent's predictions of every image, compiled as NNCF compiles the models it validates."""
-        return self.predict(core().compile_model(xml, DEVICE, REFERENCE_CONFIG), list(range(len(self.samples))))
+        return self.predict(core().compile_model(xml, DEFAULT_DEVICE, REFERENCE_CONFIG), list(range(len(self.samples))))
 
     def score(self, model: Any) -> float:
         """The metric of ``model`` (IR path or :class:`openvino.Model`) over every image, compiled as NNCF compiles."""
-        return self(core().compile_model(model, DEVICE, REFERENCE_CONFIG), range(len(self.samples)))[0]
+        return self(core().compile_model(model, DEFAULT_DEVICE, REFERENCE_CONFIG), range(len(self.samples)))[0]
 
     def __call__(self, compiled: ov.CompiledModel, items: Iterable[int]) -> tuple[float, list[float]]:
         if self.metric is None:

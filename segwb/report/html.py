@@ -18,7 +18,7 @@ from markupsafe import Markup
 from ..core.storage import write_text
 from ..tasks import get as get_task
 from ..tasks.base import MODES
-from .summary import default_method_ignores, dropped_lines, missed_drop_reason, summary
+from .summary import default_method_ignores, dropped_lines, given_model, missed_drop_reason, summary
 
 
 def _num(number: float | None, digits: int = 2) -> str:
@@ -107,6 +107,7 @@ def render(report: dict[str, Any]) -> str:
                      "descending": task.tables[mode].descending} for mode in MODES}
     return environment().get_template("report.html.j2").render(
         task=task, report=report, opt=opt, perf=report["performance"], facts=summary(report),
+        given=given_model(opt) if opt.get("source") == "given" else "",
         missed=None if not aa or aa["within_drop"] else missed_drop_reason(aa),
         flags=default_method_ignores(aa) if aa else "",
         performance_rows=performance_rows(report["performance"]), notes=task.method_notes(comp),

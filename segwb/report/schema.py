@@ -26,7 +26,8 @@ class RunRecord(TypedDict, total=False):
     iterations: int
     seconds: float
     precision_requested: str | None  # None: the plugin's default
-    properties: dict[str, str]  # read back from the compiled model
+    properties: dict[str, str]  # read back from the compiled model, e.g. EXECUTION_DEVICES "CPU"
+    device: str  # as asked, e.g. "AUTO"
     inference_precision: str
     rounds_fps: list[float]
 
@@ -40,16 +41,40 @@ class PerformanceRecord(TypedDict):
     optimized_runs: dict[str, RunRecord]  # "default", "f32"
     optimized_precision: str  # the hint of ``optimized``: "default" or "f32"
     speedup: float  # optimized.fps / parent.fps
-    device: str
+    device: str  # as asked (--device): "CPU", "AUTO", "HETERO:GPU,CPU" ...
+    device_name: str  # the device's full name; for AUTO/MULTI/HETERO "executed on CPU: <full name>, ..."
+    execution_devices: list[str]  # what the compiled models reported running on (EXECUTION_DEVICES), e.g. ["CPU"]
     openvino_version: str
     seconds_per_run: float
     rounds: int
     input_shape: list[int]
 
 
-class QuantizeRecord(TypedDict):
-    """The quantize step's result."""
+class PrecisionRecord(TypedDict):
+    """What a model's graph holds (:func:`segwb.io.model_precision.precision_summary`)."""
 
+    kind: str  # "int8" (FakeQuantize or int8 weights), "fp16" (f16 weights) or "f32"
+    quantized: bool  # kind == "int8"
+    fake_quantize: int
+    int8_weights: int  # u8/i8/u4/i4 constants feeding convolutions and matmuls (through their decompression)
+    f16_weights: int
+    description: str  # one line, e.g. "INT8: 139 FakeQuantize, 118 int8 weights"
+
+
+class GivenRecord(TypedDict):
+    """The optimized model the user gave (``--optimized``), as it was before its import."""
+
+    path: str  # absolute
+    digest: str  # its content hash
+
+
+class QuantizeRecord(TypedDict, total=False):
+    """The quantize step's result: segwb's NNCF run, or with ``source`` "given" the import of the ``--optimized``
+    model (which has ``given`` and ``precision`` instead of the NNCF fields)."""
+
+    source: str  # "given"; absent for segwb's own INT8
+    given: GivenRecord
+    precision: PrecisionRecord
     subset_size: int
     seconds: float
     size_before: int
@@ -70,7 +95,7 @@ class DroppedRecord(TypedDict):
 
 class DatasetRecord(TypedDict):
     path: str
-    layout: str  # "images", "voc", "coco", "yolo" or "embedded"
+    layout: str  # "images", "voc", "coco", "yolo", "cityscapes", "image_masks" or "embedded"
     images: int
     annotated: bool
     dropped: list[DroppedRecord]  # what the dataset reader left out or changed, by reason
@@ -84,13 +109,21 @@ class ModelRecord(TypedDict):
 
 class ParentRecord(ModelRecord):
     card: dict[str, Any]
+    precision: PrecisionRecord  # reports of earlier versions have none
 
 
-class OptimizedRecord(ModelRecord):
+class OptimizedRecord(ModelRecord, total=False):
+    """Where the optimized model came from and what it is. ``source`` "segwb": quantized by segwb with NNCF (the
+    NNCF fields, from ``method`` on); "given": the model the user gave with ``--optimized`` (``given``). Reports
+    before ``source`` are all segwb's."""
+
+    source: str  # "segwb" or "given"
+    precision: PrecisionRecord
+    seconds: float  # quantizing, or importing the given model
+    given: GivenRecord
     method: str
     preset: str
     subset_size: int
-    seconds: float
     settings: dict[str, Any]
     graph_fixes: list[dict[str, Any]]
     accuracy_aware: dict[str, Any] | None

@@ -4,25 +4,37 @@ show them, ``description.txt`` carries them and the Default-vs-AccuracyAware tab
 from __future__ import annotations
 
 import shlex
+from pathlib import PurePath
 from typing import Any
 
+from ..core.devices import device_label
 from ..tasks import get as get_task
 from ..tasks.base import Fact, value
 
-__all__ = ["Fact", "summary", "dropped_lines", "performance_facts", "optimization_facts", "accuracy_aware_facts", "missed_drop_reason",
-           "default_method_ignores"]
+__all__ = ["Fact", "summary", "dropped_lines", "performance_facts", "optimization_facts", "given_model",
+           "accuracy_aware_facts", "missed_drop_reason", "default_method_ignores"]
 
 
 def performance_facts(performance: dict[str, Any]) -> list[Fact]:
-    """Parent f32 and INT8 throughput, and the speedup."""
+    """Parent f32 and optimized-model throughput, the speedup, and the device they were measured on."""
     return [Fact("Parent throughput (f32, the baseline)", f"{performance['parent']['fps']:.1f} FPS"),
-            Fact("INT8 throughput", f"{performance['optimized']['fps']:.1f} FPS "
+            Fact("Optimized model throughput", f"{performance['optimized']['fps']:.1f} FPS "
                                     f"({performance['optimized_precision']} precision hint)"),
-            Fact("Speedup over parent f32", f"{performance['speedup']:.2f}x")]
+            Fact("Speedup over parent f32", f"{performance['speedup']:.2f}x"),
+            *([Fact("Device", device_label(performance))] if "device" in performance else [])]
+
+
+def given_model(optimized: dict[str, Any]) -> str:
+    """The optimized model given with ``--optimized``, in words: where it came from and what it is."""
+    path = PurePath(str(optimized["given"]["path"]))
+    what = (optimized.get("precision") or {}).get("description", "precision not recorded")
+    return f"given ({PurePath(path.parent.name, path.name).as_posix()}, {what}), not quantized by segwb"
 
 
 def optimization_facts(optimized: dict[str, Any]) -> list[Fact]:
-    """How the INT8 model was made."""
+    """How the optimized model was made: segwb's NNCF run, or given by the user."""
+    if optimized.get("source") == "given":
+        return [Fact("Optimized model", given_model(optimized))]
     method = str(optimized.get("method", "Default")).split(" (")[0]
     return [Fact("Quantization", f"{method} method, {optimized.get('preset', '?')} preset, "
                                  f"{optimized.get('subset_size', '?')} calibration images, "

@@ -22,6 +22,7 @@ from typing import Any
 import openvino as ov
 
 from .. import __version__
+from ..core.compile import DEFAULT_DEVICE
 from ..core.errors import ModelError, SegwbError
 from ..core.paths import is_within
 from ..core.project import Project
@@ -42,7 +43,8 @@ OPENCV_DISTRIBUTIONS = ("opencv-python-headless", "opencv-python", "opencv-contr
                         "opencv-contrib-python")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same project gives the same zip
 BASE_SETTINGS = ("task", "adapter", "role", "project", "model_digest", "runtime", "inference_precision_hint",
-                 "performance_hint", "segwb_version", "openvino_version")  # deploy.json's keys for every task
+                 "performance_hint", "device", "device_name", "segwb_version",
+                 "openvino_version")  # deploy.json's keys for every task
 
 
 def build_package(project_root: Path, out_zip: Path | None = None, role: str = "optimized") -> Path:
@@ -135,12 +137,16 @@ def deploy_settings(root: Path, role: str) -> tuple[dict[str, Any], Path, ModelC
         raise ModelError(f"the {role} model changed since report.json was written: re-run the tutorial so that "
                          "its predictions and the package agree", xml)
     card = load_card(card_file(xml))
+    performance = report.get("performance") or {}  # reports have one; a report.json edited by hand may not
     settings = {
         "task": task.name, "adapter": card.adapter, "role": role, "project": root.resolve().name, "model_digest": digest,
         "runtime": _module_name(task.runtime_module),
-        # The same hints segwb predicted with (core.compile.compile_model): null = the CPU plugin's default precision.
+        # The same hints segwb predicted with (core.compile.compile_model): null = the device's default precision.
         "inference_precision_hint": None if precision == "default" else precision,
         "performance_hint": "THROUGHPUT",
+        # infer.py's default --device: where segwb measured and predicted with the model
+        "device": str(performance.get("device", DEFAULT_DEVICE)),
+        "device_name": str(performance.get("device_name", "")),
         "segwb_version": __version__, "openvino_version": ov.__version__,
         **task_settings,
     }
@@ -200,8 +206,9 @@ def module_imports(module: str, package_root: Path = SEGWB) -> list[str]:
             base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
             target = [*base, *(node.module.split(".") if node.module else [])]
             as_module = "/".join(target) + ".py"
-            if (package_root / as_module).is_file():
-                found.append(as_module)
+            as_package = "/".join(target) + "/__init__.py"  # a sub-package (tasks/instance/adapters)
+            if (package_root / as_module).is_file() or (node.module and (package_root / as_package).is_file()):
+                found.append(as_module if (package_root / as_module).is_file() else as_package)
                 continue
             # "from . import x": x must be a module of the package (the runtime's __init__ files are empty)
             for alias in node.names:
@@ -242,7 +249,8 @@ def _installed(distribution: str) -> bool:
 def readme(settings: dict[str, Any], card: ModelCard, task: Task) -> str:
     """The package's README: what it is, how to run it, what it writes."""
     precision = settings["inference_precision_hint"]
-    hint = f'"{precision}"' if precision else "null, the CPU plugin's default"
+    hint = f'"{precision}"' if precision else "null, the device's default"
+    measured = settings["device"] + (f" ({settings['device_name']})" if settings["device_name"] else "")
     outputs = task.runtime_outputs(settings)
     extra = " and ".join(k for k in settings if k not in BASE_SETTINGS)  # the task's own, e.g. the detection limits
     labels = ", ".join(f"{i} {label}" for i, label in enumerate(card.labels)) or "none given (class ids only)"
@@ -256,8 +264,11 @@ Classes: {labels}.
 
 ```bash
 python -m venv .venv && .venv/bin/pip install -r requirements.txt
-.venv/bin/python infer.py IMAGE [IMAGE...] [--out DIR] [--device CPU]
+.venv/bin/python infer.py IMAGE [IMAGE...] [--out DIR] [--device {settings['device']}]
 ```
+
+`--device` defaults to {settings['device']}, the OpenVINO device segwb measured this model on ({measured});
+any other device OpenVINO lists on your machine works too (e.g. `--device GPU`, `--device AUTO`).
 
 It prints one line per image, in the order given, and writes into the `--out` folder (default `out`):
 {outputs}
@@ -276,8 +287,8 @@ before it are written.
   copied when the package was built (not maintained separately; rebuild the package after updating segwb).
 - `requirements.txt`: the exact versions segwb ran with.
 
-With these versions on a CPU like the one segwb ran on, the outputs equal segwb's predictions. Another
-OpenVINO version or CPU (e.g. without bf16 or VNNI) can change a few pixels or scores; `infer.py` warns
+With these versions on a device like the one segwb ran on, the outputs equal segwb's predictions. Another
+OpenVINO version or device (e.g. a CPU without bf16 or VNNI) can change a few pixels or scores; `infer.py` warns
 when the OpenVINO version differs from {settings['openvino_version']}.
 """
 

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..core.compile import DEFAULT_DEVICE
+from ..core.devices import device_label
 from ..core.errors import SegwbError, first_line
 from ..core.storage import read_json
 from ..measure import explorer
-from ..report.summary import accuracy_aware_facts
+from ..report.summary import accuracy_aware_facts, given_model
 from ..tasks import REGISTRY as TASKS
 from .archive_format import control_free
 
@@ -35,12 +37,14 @@ def _values_of(source: Path) -> Iterator[None]:
 def best_throughput(root: Path, performance: dict[str, Any] | None,
                     source: Path | None = None) -> dict[str, Any] | None:
     """The INT8 model's highest throughput, the better of the tutorial's benchmark (batch 1, streams chosen by
-    the THROUGHPUT hint) and the explorer's fastest cell; None when neither measured it. ``source``: the file
-    ``performance`` came from, named by an error."""
+    the THROUGHPUT hint) and the explorer's fastest cell on the same device; None when neither measured it.
+    ``source``: the file ``performance`` came from, named by an error."""
     candidates = []
+    device = DEFAULT_DEVICE
     if performance:
         with _values_of(source or root / "report.json"):
             run = performance["optimized"]
+            device = str(performance.get("device", DEFAULT_DEVICE))
             candidates.append({"fps": float(run["fps"]), "latency_ms": float(run["latency_ms"]["median"]),
                                "batch": (performance.get("input_shape") or [1])[0],
                                "streams": run["properties"].get("NUM_STREAMS", "?"),
@@ -49,7 +53,7 @@ def best_throughput(root: Path, performance: dict[str, Any] | None,
     xml, cache = root / "models" / "optimized" / "model.xml", root / "explorer"
     if xml.is_file() and cache.is_dir():
         with _values_of(cache):
-            results = explorer.load_results(xml, cache)
+            results = explorer.load_results(xml, cache, device)
             if results:
                 cell = explorer.sweet_spot(results, float("inf"))
                 assert cell is not None  # no threshold: some cell always qualifies
@@ -79,7 +83,9 @@ def describe(root: Path, report: dict[str, Any] | None, dataset_included: bool) 
                      "included under dataset/" if dataset_included else "not included in this archive")
             lines.append(f"Dataset: {ds['path']} ({ds['layout']}, {ds['images']} images, "
                          f"{'annotated' if ds.get('annotated') else 'not annotated'}); {where}")
-        if optimized := report.get("optimized"):
+        if (optimized := report.get("optimized")) and optimized.get("source") == "given":
+            lines.append(f"Optimized model: {given_model(optimized)}")
+        elif optimized:
             lines.append(f"Optimization: {optimized.get('method', 'Default')}, {optimized.get('preset', '?')} preset, "
                          f"{optimized.get('subset_size', '?')} calibration images")
             lines += [f"  {fact.line()}" for fact in accuracy_aware_facts(optimized.get("accuracy_aware"))]
@@ -90,12 +96,12 @@ def describe(root: Path, report: dict[str, Any] | None, dataset_included: bool) 
         else:
             lines += [f"Best throughput: {best['fps']:.2f} FPS at a median latency of {best['latency_ms']:.3f} ms",
                       (f"  batch {best['batch']}, streams {best['streams']}, {best['precision']} inference precision, "
-                       f"INT8 model, measured by {best['source']}")]
+                       f"optimized model, measured by {best['source']}")]
         if performance and best:
             parent = performance["parent"]
             lines.append(f"Parent model (f32): {float(parent['fps']):.2f} FPS at a median latency of "
                          f"{float(parent['latency_ms']['median']):.3f} ms; best throughput / parent: "
-                         f"{best['fps'] / float(parent['fps']):.2f}x on {performance.get('device', 'CPU')}")
+                         f"{best['fps'] / float(parent['fps']):.2f}x on {device_label(performance)}")
     with _values_of(report_json):
         if "comparison" in report:
             task = TASKS.get(report.get("task"))  # type: ignore[arg-type]
@@ -106,6 +112,8 @@ def describe(root: Path, report: dict[str, Any] | None, dataset_included: bool) 
     quantize_json = root / "steps" / "quantize.json"
     with _values_of(quantize_json):
         nncf = ((read_optional(quantize_json) or {}).get("inputs") or {}).get("nncf", "not recorded")
+    if (report.get("optimized") or {}).get("source") == "given":
+        nncf = "not used (optimized model given)"
     with _values_of(performance_json):
         versions = (f"Tool versions: segwb {report.get('segwb_version', __version__)}, OpenVINO "
                     f"{(performance or {}).get('openvino_version', 'not recorded')}, NNCF {nncf}, "

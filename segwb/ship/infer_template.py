@@ -2,7 +2,7 @@
 this file into the deployment package as ``infer.py``; it runs there, next to ``segwb_runtime/``, and what it
 imports from ``segwb_runtime`` decides which of segwb's modules the package carries).
 
-    python infer.py IMAGE [IMAGE...] [--out DIR] [--device CPU]
+    python infer.py IMAGE [IMAGE...] [--out DIR] [--device DEVICE]
 
 Images run through an asynchronous queue with two requests per stream the THROUGHPUT hint chose, as segwb's
 predictions do; the next image is read while the others infer, and the summaries print in input order.
@@ -23,24 +23,24 @@ import openvino as ov
 from segwb_runtime.core.compile import compile_config
 from segwb_runtime.core.errors import SegwbError, first_line
 from segwb_runtime.inference.preprocess import Geometry, to_tensor
-from segwb_runtime.inference.queue import prediction_queue
+from segwb_runtime.inference.queue import prediction_requests, with_queue
 from segwb_runtime.io.images import load_image
 from segwb_runtime.io.model_card import load_card
 
 HERE = Path(__file__).resolve().parent
 
 
-def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+def parse(argv: Sequence[str] | None, device: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Segment images with the packaged OpenVINO model.")
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
-    parser.add_argument("--device", default="CPU", help="OpenVINO device (default CPU, where segwb ran)")
+    parser.add_argument("--device", default=device, help=f"OpenVINO device (default {device}, where segwb measured it)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(argv)
     settings = json.loads((HERE / "deploy.json").read_text(encoding="utf-8"))
+    args = parse(argv, settings["device"])
     stems = [p.stem for p in args.images]
     clash = next((s for s in stems if stems.count(s) > 1), None)
     if clash:
@@ -80,20 +80,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{args.images[printed]}: {summaries.pop(printed)}", flush=True)
                 printed += 1
 
-    queue = prediction_queue(compiled)
-    queue.set_callback(finished)
-    status = 0
-    for index, path in enumerate(args.images):
-        try:
-            tensor, geometry = to_tensor(load_image(path), card, input_type)
-        except (SegwbError, OSError) as exc:  # np.fromfile raises OSError for a missing file or a folder
-            queue.wait_all()  # the images before it are finished and printed first
-            message = str(exc) if isinstance(exc, SegwbError) else f"{path}: cannot read ({exc.strerror})"
-            print(f"infer.py: error: {message}", file=sys.stderr)
-            status = 2
-            break
-        queue.start_async({0: tensor}, (index, geometry))
-    queue.wait_all()
+    def feed(queue: ov.AsyncInferQueue) -> int:
+        for index, path in enumerate(args.images):
+            try:
+                tensor, geometry = to_tensor(load_image(path), card, input_type)
+            except (SegwbError, OSError) as exc:  # np.fromfile raises OSError for a missing file or a folder
+                queue.wait_all()  # the images before it are finished and printed first
+                message = str(exc) if isinstance(exc, SegwbError) else f"{path}: cannot read ({exc.strerror})"
+                print(f"infer.py: error: {message}", file=sys.stderr)
+                return 2
+            queue.start_async({0: tensor}, (index, geometry))
+        return 0
+
+    status = with_queue(compiled, prediction_requests(compiled), finished, feed, errors)
     if errors:
         raise errors[0]
     return status

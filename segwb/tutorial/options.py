@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.compile import DEFAULT_DEVICE
+from ..core.devices import check_device
 from ..core.errors import SegwbError
 from ..core.paths import is_within, overlapping
 from ..core.project import DATASET_COPY
@@ -35,6 +37,8 @@ class TutorialOptions:
     no_bf16: bool = False
     min_score: float = 0.1  # instance: detections below this are dropped on both sides
     max_detections: int = 100  # instance: per image, by descending score
+    optimized: str | None = None  # a model the user already has, compared as the optimized one (NNCF skipped)
+    device: str = DEFAULT_DEVICE  # OpenVINO device of the benchmark and the predictions (NNCF runs on the CPU)
 
     @property
     def limits(self) -> DetectionLimits:
@@ -52,9 +56,24 @@ class TutorialOptions:
         if self.split is not None and (not self.split or any(c in self.split for c in "/\\\0") or self.split in (".", "..")):
             raise SegwbError(f"--split must be the name of an image-set list or instances file, got {self.split!r}")
         subset_size(self.quantize.subset, 1)
+        check_device(self.device)
+        if self.optimized is not None:
+            self.check_optimized()
         if self.quantize.method == "accuracy_aware":
             check_drop(self.quantize.target)
         self.check_out()
+
+    def check_optimized(self) -> None:
+        """``--optimized`` is a model to compare, not one to make: AccuracyAware has nothing to quantize, and a file in
+        the project's own models folder would be overwritten by its own import."""
+        if not self.optimized:
+            raise SegwbError("--optimized needs a model file")
+        if self.quantize.method == "accuracy_aware":
+            raise SegwbError("--method accuracy-aware quantizes the parent with NNCF; with --optimized there is nothing "
+                             "to quantize: drop one of the two", self.optimized)
+        if is_within(self.optimized, Path(self.out) / "models"):
+            raise SegwbError("--optimized is inside the project's own models folder, which the run rewrites: "
+                             "copy it out, or choose another --out", self.optimized)
 
     def check_out(self) -> None:
         """The project folder must be a folder (new or existing), apart from the dataset: a project inside the dataset

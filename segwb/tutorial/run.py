@@ -43,9 +43,10 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
         feed = InputFeed(job.image_paths(), parent.card)
         with single_threaded_host():  # post-processing runs beside inference or in our own pools
             predicted = {
-                "parent": step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, progress, cancel),
+                "parent": step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, progress, cancel,
+                                       device=options.device),
                 "optimized": step_predict(job, "optimized", project.optimized_xml, quantized["digest"],
-                                          optimized_precision(performance), feed, progress, cancel),
+                                          optimized_precision(performance), feed, progress, cancel, device=options.device),
             }
             compared = job.compare(predicted)
         report: Report = {

@@ -1,5 +1,6 @@
-"""The tutorial's steps, each cached in the project: import the parent, quantize it with NNCF, benchmark both,
-predict the dataset with each model. The task decides what a prediction is; the steps do not."""
+"""The tutorial's steps, each cached in the project: import the parent, quantize it with NNCF (or import the
+optimized model the user gave), benchmark both, predict the dataset with each model. The task decides what a
+prediction is; the steps do not."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from ..core.compile import DEVICE, compile_model, compiled_properties, core
+from ..core.compile import DEFAULT_DEVICE, compile_model, compiled_properties
+from ..core.devices import device_name, execution_devices
 from ..core.errors import ModelError
 from ..core.project import Project
 from ..core.storage import file_digest, write_bytes
@@ -21,17 +23,19 @@ from ..inference.feed import InputFeed
 from ..inference.preprocess import to_tensor
 from ..io.datasets import Dataset, open_dataset
 from ..io.images import load_image
-from ..io.model_card import ModelCard, card_file
-from ..io.model_file import ir_digest, source_digest
+from ..io.model_card import ModelCard, card_file, side_files
+from ..io.model_file import ir_digest, read_ir, source_digest
+from ..io.model_inspect import image_input, port_name
+from ..io.model_precision import precision_summary
 from ..measure.benchmark import benchmark
 from ..optimize.accuracy_aware import check_target, prepare_validator
 from ..optimize.quantize import PIPELINE_VERSION, quantize
 from ..optimize.settings import METHODS
-from ..report.schema import Report
+from ..report.schema import OptimizedRecord, Report
 from ..tasks import get as get_task
 from ..tasks import load_card
 from ..tasks.base import Progress, ReportJob
-from ..tasks.model_import import import_model
+from ..tasks.model_import import IMPORT_VERSION, import_model, read_graph
 from ..zoo import catalog as zoo
 from .options import TutorialOptions
 
@@ -48,6 +52,7 @@ class Parent:
     digest: str
     note: str
     cached: bool
+    precision: dict[str, Any]  # model_precision.precision_summary of the imported IR
 
 
 def resolve_model(spec: str | None, task: str) -> tuple[Path, dict[str, Any], str]:
@@ -55,7 +60,7 @@ def resolve_model(spec: str | None, task: str) -> tuple[Path, dict[str, Any], st
     if spec is None:
         _, path, card, note = zoo.obtain_first(get_task(task).zoo_defaults)
         return path, card, note
-    if spec in zoo.ENTRIES and not Path(spec).exists():
+    if spec.partition(":")[0] in zoo.ENTRIES and not Path(spec).exists():  # NAME or NAME:PRECISION
         path, card = zoo.obtain(spec)
         return path, card, f"model: {spec} (zoo)"
     if not Path(spec).exists():
@@ -72,10 +77,23 @@ def step_import(project: Project, options: TutorialOptions) -> Parent:
         raise ModelError("no such model card file", options.model_card)
     overrides = {**zoo_card, **options.card_overrides, "task": options.task}
     inputs = {"source": source_digest(path), "card": options.model_card and file_digest(options.model_card),
+              "beside": {f.name: file_digest(f) for f in side_files(path)}, "import": IMPORT_VERSION,
               "overrides": overrides, "openvino": ov.__version__}
+    def refuse_quantized(model: ov.Model) -> None:
+        # NNCF over FakeQuantize or int8 weights quantizes what is already rounded: no meaningful INT8 comes of it.
+        found = precision_summary(model)
+        if found["quantized"] and options.optimized is None:
+            raise ModelError(f"is already quantized ({found['description']}); segwb will not quantize it again. "
+                             f"Compare it as the optimized model instead: --model <its f32 parent> --optimized {path}",
+                             path)
+
     result = project.cached("import", inputs, lambda: {"digest": import_model(
-        path, project.parent_xml, options.model_card, overrides).digest}, (project.parent_xml,))
-    return Parent(project.parent_xml, load_card(card_file(project.parent_xml)), result["digest"], note, result["cached"])
+        path, project.parent_xml, options.model_card, overrides, refuse_quantized).digest}, (project.parent_xml,))
+    parent_model = read_ir(project.parent_xml)
+    refuse_quantized(parent_model)  # an import cached by a run with --optimized
+    precision = precision_summary(parent_model)
+    return Parent(project.parent_xml, load_card(card_file(project.parent_xml)), result["digest"], note, result["cached"],
+                  precision)
 
 
 def step_quantize(project: Project, parent: Parent, dataset: Dataset, options: TutorialOptions,
@@ -102,9 +120,68 @@ def step_quantize(project: Project, parent: Parent, dataset: Dataset, options: T
     if accuracy_aware:
         inputs.update(get_task(parent.card.task).prediction_settings(options.limits))
     result = project.cached("quantize", inputs, run, (project.optimized_xml,))
+    _parent_card_beside_optimized(project, parent)
+    return result
+
+
+def _parent_card_beside_optimized(project: Project, parent: Parent) -> None:
+    """The optimized model is described by the parent's card (the report reads both models with one card)."""
     card_path, parent_card = card_file(project.optimized_xml), card_file(parent.xml).read_bytes()
     if not card_path.exists() or card_path.read_bytes() != parent_card:
         write_bytes(card_path, parent_card)
+
+
+def check_same_input(given: ov.Model, parent: Parent, path: Path) -> None:
+    """The given model takes the parent's input (layout, size, element type): both are fed the same tensors.
+    A dynamic dimension is fine: the import fixes it to the parent card's size."""
+    got, want = image_input(given, path), read_ir(parent.xml).input(0)
+    shape, wanted = got.get_partial_shape(), want.get_partial_shape()
+    fits = got.get_element_type() == want.get_element_type() and shape.rank == wanted.rank and all(
+        d.is_dynamic or d.get_length() == w.get_length() for d, w in zip(shape, wanted))
+    if not fits:
+        raise ModelError(f"does not take the parent's input: '{port_name(got, 0, 'input')}' is "
+                         f"{got.get_element_type().get_type_name()} {shape}, the parent's is "
+                         f"{want.get_element_type().get_type_name()} {wanted} ({parent.card.layout}); "
+                         "the two models are fed the same tensors", path)
+
+
+def given_path(spec: str) -> Path:
+    """The ``--optimized`` model file (or SavedModel folder), checked before anything is written."""
+    path = Path(spec)
+    if not path.exists():
+        raise ModelError("no such file or folder (--optimized)", path)
+    if not (path.is_file() or path.is_dir()):  # a device or a FIFO: hashing it would never end
+        raise ModelError("not a regular file or folder (--optimized)", path)
+    return path
+
+
+def step_given(project: Project, parent: Parent, path: Path) -> dict[str, Any]:
+    """The optimized model the user gave (``--optimized``), imported with the parent's card in place of NNCF's INT8;
+    cached per file, path and parent card."""
+    digest = source_digest(path)
+    card = parent.card.to_dict()
+
+    def run() -> dict[str, Any]:
+        start = time.perf_counter()
+        given, _ = read_graph(path)  # as the import will read it: batch axis, TFLite integer I/O made real
+        check_same_input(given, parent, path)
+        precision = precision_summary(given)
+        log.info("optimized model given: %s (%s); NNCF skipped", path, precision["description"])
+        try:
+            imported = import_model(path, project.optimized_xml, None, card)
+        except ModelError as exc:
+            raise ModelError(f"does not fit the parent's model card (adapter {card['adapter']}): {exc.reason}",
+                             exc.path or path) from exc
+        return {"source": "given", "given": {"path": str(path.resolve()), "digest": digest}, "precision": precision,
+                "seconds": time.perf_counter() - start, "size_before": parent.xml.with_suffix(".bin").stat().st_size,
+                "size_after": project.optimized_xml.with_suffix(".bin").stat().st_size, "digest": imported.digest}
+
+    inputs = {"given": digest, "path": str(path.resolve()), "card": card, "import": IMPORT_VERSION,
+              "openvino": ov.__version__}
+    result = project.cached("quantize", inputs, run, (project.optimized_xml,))
+    _parent_card_beside_optimized(project, parent)
+    if result["digest"] == parent.digest:
+        log.info("the optimized model is the parent itself: the report compares a model with itself")
     return result
 
 
@@ -116,13 +193,14 @@ def _nncf_version() -> str:
 
 def benchmark_input(parent: Parent, dataset: Dataset) -> np.ndarray:
     """The first dataset image as the model's input tensor (filled once, as benchmark_app does)."""
-    dtype = core().read_model(parent.xml).input(0).get_element_type().to_dtype()
+    dtype = read_ir(parent.xml).input(0).get_element_type().to_dtype()
     return to_tensor(load_image(dataset.samples[0].path), parent.card, dtype)[0]
 
 
 def step_benchmark(project: Project, parent: Parent, optimized_digest: str, dataset: Dataset, seconds: float,
-                   no_bf16: bool, cancel: threading.Event | None = None, optimized_f32_only: bool = False) -> dict[str, Any]:
-    """Parent pinned to f32 (and at the default precision), INT8 under both; speedup = best INT8 / f32.
+                   no_bf16: bool, cancel: threading.Event | None = None, optimized_f32_only: bool = False,
+                   device: str = DEFAULT_DEVICE) -> dict[str, Any]:
+    """Parent pinned to f32 (and at ``device``'s default precision), INT8 under both; speedup = best INT8 / f32.
 
     ``optimized_f32_only`` keeps the INT8 model at the f32 hint: an AccuracyAware model's drop was validated
     there, and at the default hint its reverted layers would run in bf16.
@@ -142,11 +220,14 @@ def step_benchmark(project: Project, parent: Parent, optimized_digest: str, data
             for name, xml, precision in plan:
                 log.info("benchmark %s (%s precision, round %d of %d, %.1f s)", name, precision or "default", r + 1,
                          BENCHMARK_ROUNDS, seconds / BENCHMARK_ROUNDS)
-                rounds[name].append(benchmark(xml, tensor, precision, seconds / BENCHMARK_ROUNDS, cancel=cancel).to_dict())
+                rounds[name].append(benchmark(xml, tensor, precision, seconds / BENCHMARK_ROUNDS, cancel=cancel,
+                                              device=device).to_dict())
         for name, measured in rounds.items():
             runs[name] = {**max(measured, key=lambda m: m["fps"]), "rounds_fps": [m["fps"] for m in measured]}
         candidates = [k for k in ("optimized_default", "optimized_f32") if k in runs]
         best = max(candidates, key=lambda k: runs[k]["fps"])
+        # What ran, as the compiled models say (AUTO picks a device per model; MULTI may use several).
+        executing = list(dict.fromkeys(d for r in runs.values() for d in execution_devices(r["properties"])))
         return {
             "parent": runs["parent"],
             "parent_default": runs.get("parent_default"),
@@ -154,34 +235,44 @@ def step_benchmark(project: Project, parent: Parent, optimized_digest: str, data
             "optimized_runs": {k.removeprefix("optimized_"): runs[k] for k in candidates},
             "optimized_precision": runs[best]["precision_requested"] or "default",
             "speedup": runs[best]["fps"] / runs["parent"]["fps"],
-            "device": DEVICE, "openvino_version": ov.__version__, "seconds_per_run": seconds,
+            "device": device, "device_name": device_name(device, executing), "execution_devices": executing,
+            "openvino_version": ov.__version__, "seconds_per_run": seconds,
             "rounds": BENCHMARK_ROUNDS,
             "input_shape": list(tensor.shape),
         }
 
     inputs = {"parent": parent.digest, "optimized": optimized_digest, "seconds": seconds, "no_bf16": no_bf16,
-              "rounds": BENCHMARK_ROUNDS, "openvino": ov.__version__, "optimized_f32_only": optimized_f32_only}
+              "rounds": BENCHMARK_ROUNDS, "openvino": ov.__version__, "optimized_f32_only": optimized_f32_only,
+              "device": device}
     return project.cached("benchmark", inputs, run)
 
 
 def step_predict(job: ReportJob, role: str, xml: Path, digest: str, precision: str | None, feed: InputFeed,
-                 progress: Progress | None = None, cancel: threading.Event | None = None) -> dict[str, Any]:
-    """Every image predicted by ``role``'s model in exactly the configuration whose speed is reported."""
+                 progress: Progress | None = None, cancel: threading.Event | None = None,
+                 device: str = DEFAULT_DEVICE) -> dict[str, Any]:
+    """Every image predicted by ``role``'s model in exactly the configuration (device, precision) whose speed is
+    reported."""
     def run() -> dict[str, Any]:
         log.info("predicting %d images with the %s model (%s precision)", len(job.images), role, precision or "default")
         start = time.perf_counter()
-        compiled = compile_model(xml, precision, cached=True)
-        extra = job.predict(compiled, role, feed, progress, cancel)
+        compiled = compile_model(xml, precision, cached=True, device=device)
+        try:
+            extra = job.predict(compiled, role, feed, progress, cancel)
+        except ModelError as exc:  # an output the adapter refuses (NaN, class -1): say which model gave it
+            if exc.path is not None:
+                raise
+            said = exc.reason.startswith(f"the {role} model")
+            raise ModelError(exc.reason if said else f"the {role} model: {exc.reason}", xml) from exc
         return {"seconds": time.perf_counter() - start, "precision": precision or "default", **extra,
                 "properties": compiled_properties(compiled)}
 
     inputs = {"model": digest, "dataset": job.dataset.digest, "precision": precision, "card": job.card.to_dict(),
-              **job.predict_inputs()}
+              "device": device, **job.predict_inputs()}
     return job.project.cached(f"predict-{role}", inputs, run, job.prediction_outputs(role))
 
 
 def optimized_precision(performance: dict[str, Any]) -> str | None:
-    """The precision hint of the fastest INT8 run (None = the CPU's default), used for its predictions too."""
+    """The precision hint of the fastest INT8 run (None = the device's default), used for its predictions too."""
     best = performance["optimized_precision"]
     return None if best == "default" else best
 
@@ -203,19 +294,22 @@ def shared_steps(options: TutorialOptions, cancel: threading.Event | None, until
     get_task(options.task)  # an unknown task fails before anything is read
     options.check()
     dataset = open_dataset(options.dataset, options.split)  # before the project folder exists: a bad dataset leaves none
+    given = given_path(options.optimized) if options.optimized is not None else None
     new = not Path(options.out).exists()
     project = Project(options.out)
     project.claim()
     try:
         parent = step_import(project, options)
         log.info("%s; dataset: %s (%s, %d images)", parent.note, dataset.root, dataset.layout, len(dataset))
-        quantized = step_quantize(project, parent, dataset, options, cancel)
+        quantized = (step_given(project, parent, given) if given is not None
+                     else step_quantize(project, parent, dataset, options, cancel))
         if until == "quantize":
             project.release()
             return SharedSteps(project, dataset, parent, quantized, None, project.step_record("quantize"))
         performance = step_benchmark(project, parent, quantized["digest"], dataset, options.bench_seconds,
                                      options.no_bf16, cancel,
-                                     optimized_f32_only=options.quantize.method == "accuracy_aware")
+                                     optimized_f32_only=options.quantize.method == "accuracy_aware",
+                                     device=options.device)
     except BaseException:
         if new:
             project.discard_if_empty()  # a model refused at import leaves no project folder behind (lock still held)
@@ -235,15 +329,24 @@ def report_sections(project: Project, parent: Parent, dataset: Dataset, options:
         "dataset": {"path": dataset.location, "layout": dataset.layout, "images": len(dataset),
                     "annotated": dataset.annotated, "dropped": dataset.dropped},
         "parent": {"path": project.relative(parent.xml), "digest": parent.digest,
-                   "size_bytes": parent.xml.with_suffix(".bin").stat().st_size, "card": parent.card.to_dict()},
-        "optimized": {"path": project.relative(project.optimized_xml), "digest": quantized["digest"],
-                      "size_bytes": quantized["size_after"],
-                      "method": METHODS[options.quantize.method], "preset": options.quantize.preset,
-                      "subset_size": quantized["subset_size"], "seconds": quantized["seconds"],
-                      "settings": quantized["settings"], "graph_fixes": quantized["graph_fixes"],
-                      "accuracy_aware": quantized.get("accuracy_aware")},
+                   "size_bytes": parent.xml.with_suffix(".bin").stat().st_size, "card": parent.card.to_dict(),
+                   "precision": parent.precision},
+        "optimized": optimized_section(project, options, quantized),
         "performance": {k: v for k, v in performance.items() if k not in ("cached", "key")},
     }
+
+
+def optimized_section(project: Project, options: TutorialOptions, quantized: dict[str, Any]) -> OptimizedRecord:
+    """Where the optimized model came from (segwb's NNCF run, or the file given with ``--optimized``) and what it is."""
+    common: OptimizedRecord = {"path": project.relative(project.optimized_xml), "digest": quantized["digest"],
+                               "size_bytes": quantized["size_after"], "seconds": quantized["seconds"],
+                               "precision": quantized.get("precision")
+                               or precision_summary(read_ir(project.optimized_xml))}
+    if quantized.get("source") == "given":
+        return {**common, "source": "given", "given": quantized["given"]}
+    return {**common, "source": "segwb", "method": METHODS[options.quantize.method], "preset": options.quantize.preset,
+            "subset_size": quantized["subset_size"], "settings": quantized["settings"],
+            "graph_fixes": quantized["graph_fixes"], "accuracy_aware": quantized.get("accuracy_aware")}
 
 
 def report_seconds(predicted: dict[str, dict[str, Any]], compared: dict[str, Any], images: int,

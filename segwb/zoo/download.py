@@ -1,4 +1,5 @@
-"""Fetch model-zoo files into a local cache: mirror folder first, then a resumable, checksummed download."""
+"""Fetch model-zoo files into a local cache: mirror folder first, then a resumable, checksummed download (from the
+mirror server when ``$SEGWB_ZOO_MIRROR`` is an http(s) URL, else from where the file is published)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import threading
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlparse
 
 from tqdm import tqdm
 
@@ -37,6 +39,7 @@ class Artifact:
 
     def __post_init__(self) -> None:
         _require_algorithm(self.name, self.algorithm)
+        _require_relative(self.name)
 
 
 class _Truncated(Exception):
@@ -45,7 +48,8 @@ class _Truncated(Exception):
 
 def fetch(artifact: Artifact, *, progress: bool = True, retries: int = 3, timeout: float = 30.0,
           cancel: threading.Event | None = None) -> Path:
-    """Return the cached, verified path of ``artifact``, copying it from the mirror or downloading it if needed.
+    """Return the cached, verified path of ``artifact``, copying it from the mirror folder or downloading it (from the
+    mirror server, else its published URL) if needed.
 
     ``cancel`` stops the transfer between chunks; the partial file is kept, so the next fetch resumes it.
     """
@@ -53,7 +57,9 @@ def fetch(artifact: Artifact, *, progress: bool = True, retries: int = 3, timeou
     if found is not None:
         return found
     dest = cache_dir() / artifact.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
+    artifact = replace(artifact, url=source_url(artifact))
     for _ in range(retries + 1):
         try:
             _transfer(artifact, part, progress=progress, timeout=timeout, cancel=cancel)
@@ -76,9 +82,13 @@ def fetch_wheel_member(
     ``cancel`` stops pip; nothing is kept.
     """
     _require_algorithm(artifact_name, algorithm)
+    _require_relative(artifact_name)
     found = _cached_or_mirrored(artifact_name, algorithm, digest)
     if found is not None:
         return found
+    served = mirror_url(artifact_name)
+    if served is not None:  # a mirror server holds the member itself, as a mirror folder would
+        return fetch(Artifact(artifact_name, served, algorithm, digest), progress=progress, cancel=cancel)
     dest = cache_dir() / artifact_name
     with tempfile.TemporaryDirectory(prefix="segwb-wheel-") as tmp:
         wheel = _pip_download(requirement, Path(tmp), progress=progress, cancel=cancel)
@@ -94,6 +104,40 @@ def _require_algorithm(name: str, algorithm: str) -> None:
         raise ValueError(f"{name}: unsupported checksum algorithm {algorithm!r}")
 
 
+def _require_relative(name: str) -> None:
+    """Refuse a file name that is not a plain relative path: each is joined to the cache and the mirror."""
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or "\\" in name or str(path) != name or any(p in (".", "..") for p in path.parts):
+        raise ValueError(f"{name!r}: a zoo file name must be a relative path inside the cache")
+
+
+def _is_server(mirror: str) -> bool:
+    return urlparse(mirror).scheme in ("http", "https")
+
+
+def mirror_url(name: str) -> str | None:
+    """``$SEGWB_ZOO_MIRROR/<name>`` when the mirror is a server (an http or https URL), else None."""
+    mirror = os.environ.get("SEGWB_ZOO_MIRROR", "")
+    if not _is_server(mirror):
+        return None
+    parts = urlparse(mirror)
+    if parts.username is not None or parts.password is not None:  # never echoed: error lines end up in logs
+        raise DownloadError("SEGWB_ZOO_MIRROR holds a user name or password; segwb sends no credentials: "
+                            "give a mirror URL without them")
+    return f"{mirror.rstrip('/')}/{quote(name)}"
+
+
+def source_url(artifact: Artifact) -> str:
+    """Where ``artifact`` is downloaded from: the mirror server when there is one, else where it is published."""
+    return mirror_url(artifact.name) or artifact.url
+
+
+def mirror_folder() -> Path | None:
+    """``$SEGWB_ZOO_MIRROR`` when it names a folder (not a server)."""
+    mirror = os.environ.get("SEGWB_ZOO_MIRROR")
+    return Path(mirror).expanduser() if mirror and not _is_server(mirror) else None
+
+
 def _cached_or_mirrored(name: str, algorithm: str, digest: str) -> Path | None:
     """The verified cache entry for ``name``, filled from ``$SEGWB_ZOO_MIRROR`` if it has the file."""
     dest = cache_dir() / name
@@ -102,8 +146,8 @@ def _cached_or_mirrored(name: str, algorithm: str, digest: str) -> Path | None:
             return dest
         # A corrupt entry would otherwise be returned or shadow the fresh copy forever.
         dest.unlink()
-    mirror = os.environ.get("SEGWB_ZOO_MIRROR")
-    source = Path(mirror).expanduser() / name if mirror else None
+    folder = mirror_folder()
+    source = folder / name if folder is not None else None
     if source is None or not source.is_file():
         return None
     _check_digest(source, algorithm, digest, str(source))
@@ -181,9 +225,12 @@ def _open(artifact: Artifact, offset: int, timeout: float) -> http.client.HTTPRe
         reason = getattr(exc, "reason", exc)
         if not isinstance(reason, OSError):
             raise DownloadError(f"cannot download {artifact.url}: {reason}") from None
+        mirror = os.environ.get("SEGWB_ZOO_MIRROR")
+        unusable = (" (SEGWB_ZOO_MIRROR is set but is neither an http(s) URL nor a folder)"
+                    if mirror and not _is_server(mirror) and not Path(mirror).expanduser().is_dir() else "")
         raise DownloadError(
             f"cannot reach {artifact.url} ({reason}); this machine seems offline: "
-            f"place the file {artifact.name} in the folder named by SEGWB_ZOO_MIRROR or in {cache_dir()}"
+            f"place the file {artifact.name} in the folder named by SEGWB_ZOO_MIRROR{unusable} or in {cache_dir()}"
         ) from None
 
 

@@ -6,7 +6,6 @@ Reachability is probed only on request (a short HTTP HEAD), so listing the zoo n
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from urllib.parse import urlparse
 
 from ..core.cache import cache_dir
 from . import catalog as zoo
+from .download import mirror_folder
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,11 @@ def is_cached(name: str) -> bool:
 
 
 def _in_mirror(name: str) -> Path | None:
-    mirror = os.environ.get("SEGWB_ZOO_MIRROR")
-    if not mirror:
+    """The mirror folder when it holds every file the model downloads first (by the same relative names)."""
+    folder = mirror_folder()
+    if folder is None:
         return None
-    folder = Path(mirror).expanduser()
-    files = [folder / Path(f).name for f in zoo.entry(name).cache_files[-1]]  # what the model downloads first
-    return folder if all(f.is_file() for f in files) else None
+    return folder if all((folder / f).is_file() for f in zoo.entry(name).cache_files[-1]) else None
 
 
 def probe(url: str, timeout: float = 3.0) -> str | None:

@@ -44,6 +44,9 @@ OPTION_CASES = [
     ("mean_two_values", ["--mean", "1,2"], ("--mean", "mean")),
     ("preset_unknown", ["--preset", "turbo"], ("--preset",)),
     ("method_unknown", ["--method", "magic"], ("--method",)),
+    ("device_absent", ["--device", "NOPE"], ("--device NOPE: not on this machine",)),
+    ("device_escape", ["--device", "CPU\x1b[2J"], ("--device must name an OpenVINO device",)),
+    ("device_empty_list", ["--device", "HETERO:"], ("lists no devices",)),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,16 @@ def coco_subset(zoo_fixtures: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def report(model: Path, coco_subset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def project(model: Path, coco_subset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("yolo") / "project"
     assert main(["tutorial", "instance", "--model", str(model), "--dataset", str(coco_subset), "--out", str(out),
                  "--bench-seconds", "1"]) == 0
-    return read_json(out / "report.json")
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(project: Path) -> dict:
+    return read_json(project / "report.json")
 
 
 def test_card_is_inferred_from_the_outputs(model: Path) -> None:
@@ -70,3 +76,29 @@ def test_int8_stays_close_to_the_parent(report: dict) -> None:
     assert comp["parent_detections"] > 50 and comp["matches_over_parent"] > 0.6
     assert abs(gt["parent"]["mask_ap"] - gt["optimized"]["mask_ap"]) < 0.06
     assert report["performance"]["speedup"] > 1.0
+
+
+def test_its_int8_given_with_optimized_gives_the_same_numbers(project: Path, report: dict, model: Path,
+                                                              coco_subset: Path, tmp_path: Path) -> None:
+    """segwb's own INT8, copied out as a user's file and given with --optimized to a copy of the project: the given
+    model is imported and predicts every image again, and the report's rows, matches and AP are those of segwb's
+    own run. The copy keeps the benchmark (the same two model files, so it is reused): a fresh one could pick the
+    other precision hint where bf16 exists, and bf16 predictions differ from f32 ones."""
+    int8 = tmp_path / "exported" / "model.xml"
+    int8.parent.mkdir()
+    for suffix in (".xml", ".bin"):
+        shutil.copyfile((project / "models/optimized/model").with_suffix(suffix), int8.with_suffix(suffix))
+    out = tmp_path / "given"
+    shutil.copytree(project, out)
+    for made_from_the_int8 in ("steps/predict-optimized.json", "steps/compare.json", "predictions/optimized",
+                               "predictions/optimized.json", "report.json"):
+        path = out / made_from_the_int8
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    assert main(["tutorial", "instance", "--model", str(model), "--dataset", str(coco_subset), "--out", str(out),
+                 "--bench-seconds", "1", "--optimized", str(int8)]) == 0
+    given = read_json(out / "report.json")
+    assert given["steps_cached"] == {"import": True, "quantize": False, "benchmark": True, "predict_parent": True,
+                                     "predict_optimized": False, "compare": False}
+    assert given["optimized"]["source"] == "given" and given["optimized"]["given"]["path"] == str(int8)
+    assert given["optimized"]["precision"]["kind"] == "int8" and given["optimized"]["precision"]["fake_quantize"] > 50
+    assert given["comparison"] == report["comparison"] and given["ground_truth"] == report["ground_truth"]

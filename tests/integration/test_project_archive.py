@@ -164,9 +164,9 @@ def test_description_from_the_benchmark_then_from_the_explorer(semantic_run: Run
     latency, parent_latency = best["latency_ms"]["median"], parent["latency_ms"]["median"]
     assert f"Best throughput: {best['fps']:.2f} FPS at a median latency of {latency:.3f} ms" in lines
     assert (f"  batch 1, streams {best['properties']['NUM_STREAMS']}, {best['inference_precision']} inference "
-            "precision, INT8 model, measured by the tutorial's benchmark (THROUGHPUT hint)") in lines
+            "precision, optimized model, measured by the tutorial's benchmark (THROUGHPUT hint)") in lines
     assert (f"Parent model (f32): {parent['fps']:.2f} FPS at a median latency of {parent_latency:.3f} ms; "
-            f"best throughput / parent: {perf['speedup']:.2f}x on CPU") in lines
+            f"best throughput / parent: {perf['speedup']:.2f}x on CPU ({perf['device_name']})") in lines
     opt = run.report["optimized"]
     assert f"Optimization: Default (NNCF post-training quantization), performance preset, {opt['subset_size']} calibration images" in lines
     comp = run.report["comparison"]
@@ -185,7 +185,7 @@ def test_description_from_the_benchmark_then_from_the_explorer(semantic_run: Run
     archive = export_project(run.root)
     lines = _lines(archive)
     assert "Best throughput: 1000000.00 FPS at a median latency of 2.500 ms" in lines
-    assert ("  batch 4, streams 3, bf16 inference precision, INT8 model, measured by the inference-configuration "
+    assert ("  batch 4, streams 3, bf16 inference precision, optimized model, measured by the inference-configuration "
             "explorer (1 configurations)") in lines
 
     dest = import_project(archive, tmp_path / "imported")

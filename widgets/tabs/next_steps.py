@@ -41,7 +41,8 @@ def files_html(project: Path) -> str:
 
 
 def hints_html(report: dict[str, Any], method: str) -> str:
-    """What to try next, from the speedup and the agreement with the parent."""
+    """What to try next, from the speedup and the agreement with the parent; ``method`` "given" (a model the user
+    gave with ``--optimized``) gets no advice on NNCF's methods."""
     hints = []
     if report["performance"]["speedup"] < SLOW_SPEEDUP:
         hints.append("The INT8 model is barely faster: see which layers still run in floating point, and measure "
@@ -62,7 +63,8 @@ def opened_html(project: Path, report: dict[str, Any] | None) -> str:
                        "form's model and dataset instead; to re-run this one, pass --out with its folder to "
                        "`segwb tutorial`, which reuses every step that still matches.")]
     if report:
-        method = report["optimized"]["settings"].get("method", "default")
+        optimized = report["optimized"]
+        method = "given" if optimized.get("source") == "given" else optimized["settings"].get("method", "default")
         parts += [files_html(project), hints_html(report, method)]
     return "".join(parts)
 
@@ -96,5 +98,6 @@ class NextStepsTab:
             return input_error_html(one_line(exc))
         parts = [reproduce_html(options)]
         if results.report and results.project is not None:
-            parts += [files_html(results.project), hints_html(results.report, options.quantize.method)]
+            parts += [files_html(results.project),
+                      hints_html(results.report, "given" if options.optimized else options.quantize.method)]
         return "".join(parts)

@@ -1,5 +1,5 @@
-"""Optimize (INT8): the method (Default or AccuracyAware) and its settings, the run buttons, what quantization did,
-and the two methods' results side by side. It provides the form's TutorialOptions to the other tabs."""
+"""Optimize (INT8): the method (Default or AccuracyAware) and its settings, or an optimized model the user already
+has, the run buttons, what quantization did, and the two methods' results side by side. It provides the form's TutorialOptions to the other tabs."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from typing import Any
 
 import ipywidgets as w
 
+from segwb.core.compile import DEFAULT_DEVICE
+from segwb.core.devices import device_choices
 from segwb.core.errors import SegwbError
 from segwb.optimize.settings import (MAX_DROP_RANGE, METHODS, PRESETS, AccuracyTarget, QuantizeSettings, check_drop,
                                      subset_size)
+from segwb.io.uploads import save_model_upload
 from segwb.report.html import accuracy_aware_html, graph_fixes_html
 from segwb.tutorial.options import UNTIL, TutorialOptions
 from segwb.tutorial.run import run
 
-from ..common import escape, input_error_html, note_html, one_line
+from ..common import escape, input_error_html, note_html, ok_html, one_line, take_upload
 from ..methods import method_name, methods_html
 from ..picker import ModelDataPicker
 from ..runner import Job
@@ -25,6 +28,7 @@ from ..state import DashboardState, Results, project_folder, read_report
 TITLE = "Optimize (INT8)"
 STEPS = {"quantize": "Optimize (INT8)", "benchmark": "Benchmark", "report": "Accuracy report"}
 PRESET_NAMES = {"performance": "Performance (symmetric)", "mixed": "Mixed (asymmetric activations)"}
+SOURCES = [("Quantize the parent with NNCF", "nncf"), ("Use an optimized model I already have", "given")]
 assert set(STEPS) == set(UNTIL) and set(PRESET_NAMES) == set(PRESETS)
 
 
@@ -36,7 +40,13 @@ def _env_float(name: str, default: float) -> float:
 
 
 def quantize_html(q: dict[str, Any]) -> str:
-    """What the quantize step recorded: calibration, time, sizes, settings, graph rewrites, AccuracyAware."""
+    """What the quantize step recorded: calibration, time, sizes, settings, graph rewrites, AccuracyAware; or, for a
+    given optimized model, where it came from and what it is."""
+    if q.get("source") == "given":
+        return (f'<p class="segwb-quantized">Optimized model given: {escape(q["given"]["path"])} '
+                f'({escape(q["precision"]["description"])}), imported with the parent\'s model card in '
+                f'{q["seconds"]:.1f} s; not quantized by segwb. Weights {q["size_before"] / 1e6:.1f} MB → '
+                f'{q["size_after"] / 1e6:.1f} MB.</p>')
     return (f'<p class="segwb-quantized">INT8 model ready: {escape(str(q["subset_size"]))} calibration images, '
             f'{q["seconds"]:.1f} s, weights {q["size_before"] / 1e6:.1f} MB → {q["size_after"] / 1e6:.1f} MB; '
             f'settings {escape(json.dumps(q["settings"]))}.</p>' + graph_fixes_html(q.get("graph_fixes", []))
@@ -82,29 +92,50 @@ class OptimizeTab:
                                                 step=0.5, description="Benchmark seconds per configuration",
                                                 style={"description_width": "initial"})
         self.no_bf16 = w.Checkbox(value=False, description="Skip the default-precision (bf16) runs", indent=False)
+        self.device = w.Dropdown(options=device_choices(), value=DEFAULT_DEVICE, description="Device",
+                                 layout=w.Layout(width="560px"),
+                                 tooltip="OpenVINO device of the benchmark and the predictions (NNCF runs on the CPU)")
         self.buttons = {until: w.Button(description=f"{i}. {label}", button_style="primary" if until == "report" else "",
                                         layout=w.Layout(width="220px"))
                         for i, (until, label) in enumerate(STEPS.items(), start=1)}
         for until, button in self.buttons.items():
             button.add_class(f"segwb-run-{until}")
             button.on_click(lambda _, u=until: self.run_step(u))
+        self.source = w.RadioButtons(options=SOURCES, value="nncf", description="Optimized model",
+                                     style={"description_width": "initial"}, layout=w.Layout(width="auto"))
+        self.given_path = w.Text(placeholder="/path/to/optimized model.xml | .onnx | .tflite | .pb",
+                                 description="Optimized model file", style={"description_width": "initial"},
+                                 layout=w.Layout(width="560px"))
+        self.given_upload = w.FileUpload(accept=".xml,.bin,.onnx,.tflite,.pb", multiple=True,
+                                         description="Upload optimized model")
+        self.given_upload.add_class("segwb-optimized-upload")
+        self.given_upload.observe(lambda _: self._given_uploaded(), "value")
+        self.given_message = w.HTML("")
+        self.given_box = w.VBox([w.HTML(note_html(
+            "An INT8 or FP16 export of the parent (Ultralytics int8=True, an Open Model Zoo FP16-INT8 IR, one made with "
+            "NNCF elsewhere), or a pruned model: compared with the parent as the optimized model, NNCF is skipped. It "
+            "must take the parent's input and give outputs its model card reads.")),
+            w.HBox([self.given_path, self.given_upload]), self.given_message])
         self.form_message = w.HTML("")
         self.optimize_info = w.HTML("")
         self.methods = w.HTML("")
+        self.nncf_box = w.VBox([self.method, self.accuracy_box, w.HBox([self.preset, self.subset]), self.fast_bias,
+                                self.graph_fixes, self.ignored])
         self.widget = w.VBox([
             w.HTML(note_html("NNCF post-training quantization: the Default method, or AccuracyAware. Each step is "
                              "cached in the project folder: running a later step runs any missing earlier one.")),
-            self.method, self.accuracy_box,
-            w.HBox([self.preset, self.subset]), w.HBox([self.fast_bias, self.no_bf16]), self.graph_fixes, self.ignored,
-            self.bench_seconds, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info,
+            self.source, self.given_box, self.nncf_box, self.no_bf16,
+            self.bench_seconds, self.device, w.HBox(list(self.buttons.values())), self.form_message, self.optimize_info,
             w.HTML("<h3>Default vs AccuracyAware</h3>"), self.methods])
         self._settings = {"preset": self.preset, "subset": self.subset, "fast_bias": self.fast_bias,
                           "graph_fixes": self.graph_fixes, "ignored": self.ignored, "method": self.method,
                           "max_drop": self.max_drop, "drop_type": self.drop_type, "metric": self.metric,
                           "max_iterations": self.max_iterations, "bench_seconds": self.bench_seconds,
-                          "no_bf16": self.no_bf16}
+                          "no_bf16": self.no_bf16, "source": self.source, "given_path": self.given_path, "device": self.device}
         self._show_accuracy_box()
+        self._show_source()
         self.method.observe(lambda _: self._method_changed(), "value")
+        self.source.observe(lambda _: self._source_changed(), "value")
         state.provide_options(self.options)
         state.keep_settings("optimize", self.settings, self.restore)
         state.on_results(self.show)
@@ -129,11 +160,23 @@ class OptimizeTab:
         """TutorialOptions from the form (this tab and the Model & data tab)."""
         model, card, overrides = self.picker.model_spec()
         dataset = self.picker.dataset_spec()
-        settings = self.quantize_settings()
+        optimized = self.given_spec()
+        settings = self.quantize_settings() if optimized is None else QuantizeSettings()  # NNCF does not run
         task = self.picker.task.value
-        out = project_folder(self.state.root, task, model, card, overrides, dataset, settings.method)
+        out = project_folder(self.state.root, task, model, card, overrides, dataset, settings.method, optimized)
         return TutorialOptions(out=out, task=task, model=model, model_card=card, card_overrides=overrides, dataset=dataset,
-                               quantize=settings, bench_seconds=float(self.bench_seconds.value), no_bf16=self.no_bf16.value)
+                               optimized=optimized,
+                               quantize=settings, bench_seconds=float(self.bench_seconds.value), no_bf16=self.no_bf16.value,
+                               device=self.device.value)
+
+    def given_spec(self) -> str | None:
+        """The optimized model the user has (``--optimized``), or None when NNCF quantizes the parent."""
+        if self.source.value != "given":
+            return None
+        path = self.given_path.value.strip()
+        if not path:
+            raise SegwbError("no optimized model given: type its path or upload it, or let NNCF quantize the parent")
+        return path
 
     def settings(self) -> dict[str, Any]:
         """This tab's settings, saved with the last run."""
@@ -141,7 +184,10 @@ class OptimizeTab:
 
     def restore(self, saved: dict[str, Any] | None) -> None:
         """Put back what :meth:`settings` returned (None: keep the defaults)."""
+        devices = [device for _, device in self.device.options]
         for key, value in (saved or {}).items():
+            if key == "device" and value not in devices:  # saved where that device was: keep the one shown
+                continue
             if key in self._settings:
                 self._settings[key].value = value
 
@@ -182,15 +228,35 @@ class OptimizeTab:
 
     def _method_reports(self, current: dict[str, Any] | None) -> dict[str, dict[str, Any] | None]:
         """Each method's report for the form's model and dataset (None where it has not run); the shown method's
-        report is ``current``, already read."""
+        report is ``current``, already read (a given model's report is neither method's)."""
+        shown = self.method.value if self.source.value == "nncf" else None
         try:
             model, card, overrides = self.picker.model_spec()
             dataset = self.picker.dataset_spec()
         except SegwbError:
-            return {m: current if m == self.method.value else None for m in METHODS}
+            return {m: current if m == shown else None for m in METHODS}
         task = self.picker.task.value
-        return {m: current if m == self.method.value else
+        return {m: current if m == shown else
                 read_report(project_folder(self.state.root, task, model, card, overrides, dataset, m)) for m in METHODS}
+
+    def _given_uploaded(self) -> None:
+        def handle(files: list[dict[str, Any]], limit: int) -> None:
+            path = save_model_upload([(f["name"], bytes(f["content"])) for f in files],
+                                     self.picker.uploads_root / "optimized", limit)
+            self.given_path.value = str(path)
+            self.given_message.value = ok_html(f"uploaded to {path}.")
+
+        take_upload(self.given_upload, self.given_message, handle)
+
+    def _show_source(self) -> None:
+        given = self.source.value == "given"
+        self.given_box.layout.display = None if given else "none"
+        self.nncf_box.layout.display = "none" if given else None
+
+    def _source_changed(self) -> None:
+        """NNCF's settings only when it quantizes; a given model has its own project, so show its results."""
+        self._show_source()
+        self.state.show_form_project()
 
     def _show_accuracy_box(self) -> None:
         self.accuracy_box.layout.display = None if self.method.value == "accuracy_aware" else "none"
@@ -201,5 +267,5 @@ class OptimizeTab:
         self.state.show_form_project()
 
     def _busy(self, busy: bool) -> None:
-        for control in (*self.buttons.values(), self.method):
-            control.disabled = busy  # the method picks the project: it must not change under a running job
+        for control in (*self.buttons.values(), self.method, self.source, self.given_path, self.given_upload):
+            control.disabled = busy  # these pick the project: it must not change under a running job

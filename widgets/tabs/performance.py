@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from segwb.core.compile import DEFAULT_DEVICE
+
 from ..explorer_view import ExplorerView
 from ..performance import PerformanceView
 from ..performance_comparison import PerformanceComparisonView
@@ -39,7 +41,9 @@ class PerformanceTab:
         """The newest measurement, the saved comparison and the explorer's cached cells of ``results``' project."""
         self.performance.show(results.performance)
         self.comparison.set_project(results.project)
-        self.explorer.set_model(results.explorer_model, results.project / "explorer" if results.project else None)
+        # The explorer measures on the device the project's benchmark ran on, so its cells compare with it.
+        device = str((results.performance or {}).get("device", DEFAULT_DEVICE))
+        self.explorer.set_model(results.explorer_model, results.project / "explorer" if results.project else None, device)
 
     def _busy(self, busy: bool) -> None:
         self.comparison.run_button.disabled = self.explorer.run_button.disabled = busy

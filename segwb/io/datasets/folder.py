@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...core.errors import DatasetError
 from ..images import IMAGE_SUFFIXES
-from .base import Dataset, Drops, Keys, Sample, readable
+from .base import Dataset, Drops, Keys, Sample, readable_images
 
 LAYOUT = "images"
+
+
+def not_an_image(path: Path) -> str | None:
+    """Why ``path`` is not read as a photo (its suffix), or None."""
+    return None if path.suffix.lower() in IMAGE_SUFFIXES else f"not an image type ({', '.join(IMAGE_SUFFIXES)})"
 
 
 def detect(root: Path) -> bool:
@@ -19,22 +23,9 @@ def detect(root: Path) -> bool:
 def open(root: Path, split: str | None = None) -> Dataset:  # noqa: A001 - the layout interface's name
     """Every readable image under ``root``, sorted by relative path; ``split`` does not apply. Symbolic links are
     followed (datasets often link to shared storage): reading through one writes nothing."""
-    entries = sorted(p for p in root.rglob("*") if not any(part.startswith(".") for part in p.relative_to(root).parts))
     keys = Keys()
     samples, drops = [], Drops(root)
-    for path in entries:
+    for path, size in readable_images(root, drops, root, not_an_image):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file():
-            if path.is_symlink() and not path.exists():  # broken, or a loop: said, not silently skipped
-                drops.add("file", "a symbolic link that leads to no file", rel)
-            continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            drops.add("file", f"not an image type ({', '.join(IMAGE_SUFFIXES)})", rel)
-            continue
-        try:
-            size = readable(path)
-        except DatasetError as exc:
-            drops.add("image", exc.reason, rel)
-            continue
         samples.append(Sample(rel, keys.new(rel), path, size=size))
     return Dataset(root, LAYOUT, samples, dropped=drops.records())

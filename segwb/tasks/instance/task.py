@@ -42,6 +42,9 @@ class InstanceTask(Task):
     def recognise(self, model: ov.Model) -> dict[str, Any]:
         return adapters.recognise(model)
 
+    def output_fields(self, model: ov.Model, fields: dict[str, Any], path: Path) -> dict[str, Any]:
+        return adapters.output_fields(model, fields, path)
+
     def check_outputs(self, model: ov.Model, card: ModelCard, path: Path) -> None:
         adapters.check_outputs(model, card, path)
 

@@ -59,8 +59,10 @@ def class_map(output: np.ndarray, card: ModelCard, geometry: Geometry) -> np.nda
     if not np.isfinite(scores).all():  # arg-max over NaN is class 0 everywhere: both models would "agree" perfectly
         raise ModelError("the model's scores hold NaN or infinite values: its output cannot be compared")
     scores = _resize_channels(_content(scores.astype(np.float32), geometry), (orig_h, orig_w))
-    if scores.shape[2] == 1:  # a foreground probability (e.g. person vs background)
-        return (scores[..., 0] > card.threshold).astype(np.uint8)
+    if scores.shape[2] == 1:  # a foreground probability (e.g. person vs background), or its logit
+        cut = float(np.log(card.threshold / (1 - card.threshold))) if card.activation == "sigmoid" and card.threshold < 1 \
+            else card.threshold
+        return (scores[..., 0] > cut).astype(np.uint8)
     ids = scores.argmax(axis=2)
     return ids.astype(np.uint8 if scores.shape[2] <= 256 else np.uint16)
 
@@ -89,11 +91,30 @@ def num_classes(card: ModelCard, output_shape: tuple[int, ...]) -> int:
 
 
 def recognise(model: ov.Model) -> dict[str, Any]:
-    """``task: semantic`` when the model has a single per-pixel output (rank 3 or 4), else {}."""
+    """``task: semantic`` when the model has a single per-pixel output (rank 3 or 4; an id map of rank 2), else {}."""
     if len(model.outputs) != 1:
         return {}
-    shape = model.outputs[0].get_partial_shape()
-    return {"task": "semantic"} if shape.rank.is_static and shape.rank.get_length() in (3, 4) else {}
+    out = model.outputs[0]
+    shape = out.get_partial_shape()
+    ranks = (2, 3, 4) if out.get_element_type().is_integral() else (3, 4)  # a float [1,C] is a classifier
+    return {"task": "semantic"} if shape.rank.is_static and shape.rank.get_length() in ranks else {}
+
+
+# A one-channel output is read as a logit only when the op that makes it is a linear layer; after anything else
+# (Sigmoid, Softmax, Clamp, a quantizer...) it is taken as a probability. Reading a probability as a logit would cut
+# it at 0 and mark every pixel foreground; the other mistake only moves the cut from 0.5 to logit 0.5.
+LOGIT_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "MatMul", "Add", "Subtract", "Multiply")
+SHAPE_OPS = ("Result", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Convert", "Interpolate", "FakeQuantize",
+             "Slice", "StridedSlice", "Gather", "Concat")
+
+
+def _activation(out: ov.Output) -> str:
+    """"sigmoid" when the output comes straight from a linear layer (through reshapes, resizes and quantizers), else
+    "none"."""
+    node = out.get_node()
+    while node.get_type_name() in SHAPE_OPS:
+        node = node.input_value(0).get_node()
+    return "sigmoid" if node.get_type_name() in LOGIT_OPS else "none"
 
 
 def output_fields(model: ov.Model, fields: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -108,6 +129,10 @@ def output_fields(model: ov.Model, fields: dict[str, Any], path: Path) -> dict[s
     sizes = [d.get_length() if d.is_static else None for d in shape]
     if not integer and len(sizes) == 4 and "input_size" in fields:
         found.update(_score_layout(sizes, fields["input_size"]))
+    layout = fields.get("output_layout", found.get("output_layout"))
+    channels = sizes[1] if layout == "NCHW" else sizes[3] if layout == "NHWC" else None
+    if not integer and len(sizes) == 4 and channels == 1:
+        found["activation"] = _activation(out)
     return found
 
 
@@ -128,8 +153,8 @@ def check_outputs(model: ov.Model, card: ModelCard, path: Path) -> None:
     shape = dims(out)
     name = port_name(out, 0)
     if card.adapter == "class_map":
-        ok = len(shape) == 3 or (len(shape) == 4 and (shape[1] == 1 or shape[3] == 1))
-        if not ok or shape[0] not in (1, -1):
+        ok = len(shape) in (2, 3) or (len(shape) == 4 and (shape[1] == 1 or shape[3] == 1))
+        if not ok or (len(shape) > 2 and shape[0] not in (1, -1)):
             raise ModelError(f"output '{name}' has shape {shape}; adapter class_map expects [1,H,W] class ids", path)
     elif card.adapter == "scores":
         if len(shape) != 4 or shape[0] not in (1, -1):

@@ -20,7 +20,7 @@ from ...core.project import Project
 from ...inference.feed import InputFeed
 from ...inference.preprocess import Geometry
 from ...inference.queue import run_over
-from ...io.datasets import Dataset, Sample, load_mask
+from ...io.datasets import Dataset, Sample
 from ...io.images import load_image, save_image
 from ...io.labels import VOC_VOID
 from ...io.model_card import ModelCard
@@ -63,6 +63,8 @@ class SemanticJob(ReportJob):
     def compare(self, predicted: dict[str, dict[str, Any]]) -> dict[str, Any]:
         inputs = {"parent": predicted["parent"]["key"], "optimized": predicted["optimized"]["key"], "classes": self.classes,
                   "labels": list(self.card.labels), "annotations": self.dataset.annotated, "timed": True}
+        if self.dataset.drawn:  # instances as class masks: earlier versions compared such sets without ground truth
+            inputs["class_masks"] = "drawn"
         return self.project.cached("compare", inputs, self._compare,
                                    tuple(self.project.overlay(s.key) for s in self.dataset.samples))
 
@@ -75,11 +77,11 @@ class SemanticJob(ReportJob):
         project, card, dataset, classes = self.project, self.card, self.dataset, self.classes
         labels = class_labels(card, classes)
         basic, advanced = [], []
-        annotated = [s for s in dataset.samples if s.annotation] if dataset.labels else []
+        annotated = [s for s in dataset.samples if dataset.has_class_mask(s)] if dataset.labels else []
         by_index = annotated and not card.labels and classes == len(dataset.labels)
         # A model without names whose class count is the dataset's: classes match by index, and the report says so.
         lut, unmapped = (identity_lut(classes), []) if by_index else \
-            label_lut(dataset.labels, labels) if annotated else (None, [])
+            label_lut(dataset.mask_labels, labels) if annotated else (None, [])
         cms = {role: np.zeros((classes, classes), dtype=np.int64) for role in ("parent", "optimized")}
         unknown_truth: dict[int, int] = {}  # mask ids that are neither a dataset class nor void -> pixels
         unknown_masks: list[str] = []  # the masks holding them
@@ -98,15 +100,16 @@ class SemanticJob(ReportJob):
             per_class = [{"image": sample.name, "class_id": c, "class_name": card.label(c), "result": iou}
                          for c, iou in sorted(result.class_iou.items())]
             confusion = {}
-            if lut is not None and sample.annotation:
+            if lut is not None and dataset.has_class_mask(sample):
+                source = (sample.annotation or sample.path).name  # the mask file, or the image its objects are drawn on
                 try:
-                    mask = load_mask(sample.annotation)
+                    mask = dataset.class_mask(sample)
                 except DatasetError as exc:  # its header passed when the dataset was opened; its pixels do not
-                    unreadable_masks.append(f"{sample.annotation.name} ({exc.reason})")
+                    unreadable_masks.append(f"{source} ({exc.reason})")
                     return row, per_class, {}
-                found = unknown_ids(mask, len(dataset.labels))
+                found = unknown_ids(mask, len(dataset.mask_labels))
                 if found:
-                    unknown_masks.append(sample.annotation.name)
+                    unknown_masks.append(source)
                 for value, pixels in found.items():
                     unknown_truth[value] = unknown_truth.get(value, 0) + pixels
                 truth = lut[mask]

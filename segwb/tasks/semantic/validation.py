@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ...io.datasets import Dataset, load_mask
+from ...io.datasets import Dataset
 from ...io.model_card import ModelCard
 from ..base import MIN_VALIDATION_IMAGES
 from .adapters import class_labels
@@ -56,14 +56,15 @@ class SemanticAgreement:
 
 def semantic_truth_problem(dataset: Dataset, card: ModelCard, classes: int) -> str | None:
     """Why mean IoU against the dataset's masks cannot be computed (None: it can); reads no mask."""
-    annotated = [s for s in dataset.samples if s.annotation]
+    annotated = [s for s in dataset.samples if dataset.has_class_mask(s)]
     if not dataset.labels or not annotated:
-        return f"{dataset.root}: no class masks (Pascal VOC layout: JPEGImages/ and SegmentationClass/)"
+        return (f"{dataset.root}: no class masks (Pascal VOC, Cityscapes or images-and-masks layout, or COCO/YOLO "
+                "instances)")
     if len(annotated) < len(dataset.samples):
         return (f"{dataset.root}: only {len(annotated)} of {len(dataset.samples)} images have a class mask, "
                 "too few to rank layers on")
-    _, unmapped = label_lut(dataset.labels, class_labels(card, classes))
-    if not [n for n in dataset.labels if n not in unmapped and n.lower() != "background"]:
+    _, unmapped = label_lut(dataset.mask_labels, class_labels(card, classes))
+    if not [n for n in dataset.mask_labels if n not in unmapped and n.lower() != "background"]:
         return f"{dataset.root}: none of its classes ({', '.join(dataset.labels[:5])}, ...) is a class of the model"
     return None
 
@@ -72,14 +73,14 @@ def semantic_truth(dataset: Dataset, card: ModelCard, classes: int) -> SemanticT
     """The ground-truth metric, or why it cannot be computed."""
     if problem := semantic_truth_problem(dataset, card, classes):
         return problem
-    lut, _ = label_lut(dataset.labels, class_labels(card, classes))
-    return SemanticTruth([lut[load_mask(s.annotation)] for s in dataset.samples if s.annotation], classes)
+    lut, _ = label_lut(dataset.mask_labels, class_labels(card, classes))
+    return SemanticTruth([lut[dataset.class_mask(s)] for s in dataset.samples if dataset.has_class_mask(s)], classes)
 
 
 def annotated_part(dataset: Dataset, card: ModelCard, classes: int) -> Dataset:
     """A VOC set with some masks missing: its annotated images, when they are enough to rank on and their classes
     are the model's (else all of it, and the metric falls back to agreement or refuses, as for an unannotated set)."""
-    annotated = replace(dataset, samples=[s for s in dataset.samples if s.annotation])
+    annotated = replace(dataset, samples=[s for s in dataset.samples if dataset.has_class_mask(s)])
     if not dataset.labels or len(annotated.samples) == len(dataset.samples) \
             or len(annotated.samples) < MIN_VALIDATION_IMAGES or semantic_truth_problem(annotated, card, classes):
         return dataset

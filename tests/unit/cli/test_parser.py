@@ -19,6 +19,7 @@ CASES = [
                                                        "input_size": [320, 544], "adapter": "yolo_raw", "nms_iou": 0.6},
                     quantize=QuantizeSettings(preset="mixed", subset="50%", fast_bias_correction=True, graph_fixes=False,
                                               ignored_names=("conv 1", "add_2"), ignored_types=("Softmax",))),
+    TutorialOptions(out=Path("p"), task="instance", model="yolo.xml", optimized="exports/yolo int8/model.xml"),
     TutorialOptions(out=Path("p"), quantize=QuantizeSettings(method="accuracy_aware", max_drop=1.5, drop_type="relative",
                                                              metric="ground_truth", max_iterations=3)),
 ]

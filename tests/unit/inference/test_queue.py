@@ -15,7 +15,7 @@ from segwb.inference.feed import InputFeed
 from segwb.inference.queue import (
     output_array,
     output_arrays,
-    prediction_queue,
+    prediction_requests,
     run_over,
 )
 from segwb.io.datasets import open_dataset
@@ -67,4 +67,4 @@ def test_cancel_raises_with_the_message(setup) -> None:
 
 def test_twice_the_optimal_number_of_requests(setup) -> None:
     compiled, _, _ = setup
-    assert len(prediction_queue(compiled)) == 2 * int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    assert prediction_requests(compiled) == 2 * int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))

@@ -33,3 +33,11 @@ def test_label_files(tmp_path: Path) -> None:
 def test_known_label_sets() -> None:
     assert len(VOC_LABELS) == 21 and len(COCO80) == len(COCO80_IDS) == 80 and COCO80_IDS[-1] == 90
     assert is_coco80(tuple(n.upper() for n in COCO80)) and not is_coco80(VOC_LABELS)
+
+
+def test_voc_and_coco_names_of_the_same_classes_match() -> None:
+    from segwb.io.labels import normalise
+
+    assert [normalise(n) for n in ("aeroplane", "Motorbike", "sofa", "tv/monitor")] == \
+        [normalise(n) for n in ("airplane", "motorcycle", "couch", "TV")]
+    assert normalise("car") != normalise("bus")

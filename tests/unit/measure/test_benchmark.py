@@ -51,3 +51,12 @@ def test_random_input_is_fixed_data_of_the_input_type() -> None:
     assert a.dtype == np.float32 and np.array_equal(a, b) and 0 <= a.min() and a.max() <= 1
     pixels = random_input([2, 5], np.dtype(np.uint8))
     assert pixels.dtype == np.uint8 and pixels.shape == (2, 5)
+
+
+@pytest.mark.parametrize("device", ["CPU", "AUTO"])
+def test_benchmark_records_the_device_asked_and_the_one_that_ran(xml: Path, device: str) -> None:
+    """On AUTO the f32 pin reaches the CPU it picks, and the result says both what was asked and what ran."""
+    result = benchmark(xml, random_input([1, 64, 64, 3], np.dtype(np.uint8)), "f32", seconds=0.2, device=device)
+    assert result.device == device and result.to_dict()["device"] == device and result.fps > 0
+    assert result.properties["EXECUTION_DEVICES"] == "CPU" and result.inference_precision == "f32"
+    assert int(result.properties["NUM_STREAMS"]) >= 1 and result.properties["PERFORMANCE_HINT"] == "THROUGHPUT"

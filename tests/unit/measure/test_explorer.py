@@ -14,7 +14,7 @@ import pytest
 from tiny_models import write_model
 
 from segwb.core.errors import Cancelled, ModelError, SegwbError
-from segwb.io.model_file import save_ir
+from segwb.io.model_file import ir_digest, save_ir
 from segwb.measure import explorer
 from segwb.measure.explorer import Cell
 
@@ -170,3 +170,17 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         explorer.explore(flat, [Cell(1, 1), Cell(1, 2)], cache, seconds=SECONDS)  # checked before cell 1 runs
     assert str(info.value).startswith(str(flat)) and "\n" not in str(info.value)
     assert not cache.exists()
+
+
+def test_cells_are_cached_per_device(tmp_path: Path) -> None:
+    """A cell measured on the CPU is not reused for AUTO: each device has its file, its record and its chart."""
+    xml, cache = write_model(tmp_path / "m"), tmp_path / "explorer"
+    cpu = explorer.explore(xml, [Cell(1, 1)], cache, "f32", 0.1)
+    auto = explorer.explore(xml, [Cell(1, 1)], cache, "f32", 0.1, device="AUTO")
+    assert not auto[0]["cached"] and (cpu[0]["device"], auto[0]["device"]) == ("CPU", "AUTO")
+    assert auto[0]["device_name"].startswith("executed on CPU: ") and auto[0]["streams_used"] == 1
+    digest = ir_digest(xml)[:16]
+    assert {p.name for p in cache.iterdir()} == {f"{digest}-s1-b1-f32.json", f"{digest}-AUTO-s1-b1-f32.json"}
+    assert [r["device"] for r in explorer.load_results(xml, cache, "AUTO")] == ["AUTO"]
+    assert explorer.explore(xml, [Cell(1, 1)], cache, "f32", 0.1)[0]["cached"]
+    assert explorer.estimate(xml, [Cell(1, 1)], cache, "f32", 0.1, device="AUTO").cached == 1

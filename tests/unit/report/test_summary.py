@@ -22,7 +22,7 @@ def test_semantic_summary() -> None:
         "Model: deeplabv3 (the tutorial's model)",
         "Dataset: /data/voc (voc, 96 images)",
         "Parent throughput (f32, the baseline): 20.0 FPS",
-        "INT8 throughput: 50.0 FPS (f32 precision hint)",
+        "Optimized model throughput: 50.0 FPS (f32 precision hint)",
         "Speedup over parent f32: 2.50x",
         "Quantization: Default method, performance preset, 96 calibration images, 28 s",
         "Mean Optimized Model Average Result: 0.8753",
@@ -52,3 +52,15 @@ def test_accuracy_aware_facts_say_why_and_what_next() -> None:
     assert lines[2].startswith("Why the drop was missed: NNCF stopped at the cap of 2 revert steps")
     assert lines[3] == "The same layers in floating point with the Default method: --ignore 'Conv 1'"
     assert accuracy_aware_facts(None) == []
+
+
+def test_a_given_optimized_model_says_where_it_came_from() -> None:
+    """--optimized: one line with the file (its folder and name) and what it is, in place of NNCF's settings; a
+    report of an earlier version (no ``source``) is segwb's own INT8."""
+    given = {"source": "given", "given": {"path": "/exports/yolo26n-seg_int8_openvino_model/yolo26n-seg.xml",
+                                          "digest": "ab"},
+             "precision": {"description": "INT8: 104 FakeQuantize"}, "seconds": 0.4}
+    report = {**_report("semantic", {"mean_average_result": 1.0, "mean_pixel_agreement": 1.0}), "optimized": given}
+    assert [f.line() for f in summary(report)][5] == ("Optimized model: given (yolo26n-seg_int8_openvino_model/"
+                                                      "yolo26n-seg.xml, INT8: 104 FakeQuantize), not quantized by segwb")
+    assert [f.line() for f in summary(_report("semantic", {}))][5].startswith("Quantization: Default method")

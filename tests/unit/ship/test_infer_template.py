@@ -20,14 +20,14 @@ from segwb.ship.deploy import build_package
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An unpacked INT8 package of a tiny semantic project."""
+    """An unpacked INT8 package of a tiny semantic project, measured on AUTO."""
     tmp = tmp_path_factory.mktemp("package")
     photos = tmp / "photos"
     photos.mkdir()
     cv2.imwrite(str(photos / "a.jpg"), np.full((30, 40, 3), 120, np.uint8))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGWB_CACHE", str(tmp / "cache"))
-        semantic_tutorial(write_model(tmp / "model"), photos, tmp / "project")
+        semantic_tutorial(write_model(tmp / "model"), photos, tmp / "project", "--device", "AUTO")
     with zipfile.ZipFile(build_package(tmp / "project")) as archive:
         archive.extractall(tmp / "unpacked")
     (folder,) = (tmp / "unpacked").iterdir()
@@ -72,3 +72,16 @@ def test_another_openvino_version_is_warned_about(package: Path, tmp_path: Path)
         (package / "deploy.json").write_text(json.dumps(settings))
     assert run.stderr.splitlines()[0].startswith("infer.py: warning: OpenVINO ")
     assert "the package was built with 1.0.0" in run.stderr
+
+
+def test_the_device_it_was_measured_on_is_the_default(package: Path, tmp_path: Path) -> None:
+    """deploy.json carries the report's device; infer.py takes it unless --device says otherwise."""
+    settings = json.loads((package / "deploy.json").read_text())
+    assert settings["device"] == "AUTO" and settings["device_name"].startswith("executed on CPU: ")
+    assert "--device AUTO]" in (package / "README.md").read_text()
+    (package / "deploy.json").write_text(json.dumps({**settings, "device": "NOPE"}))
+    try:
+        run = _infer(package, str(tmp_path / "a.jpg"))
+    finally:
+        (package / "deploy.json").write_text(json.dumps(settings))
+    assert run.returncode == 2 and run.stderr.startswith("infer.py: error: cannot compile the model for NOPE (")

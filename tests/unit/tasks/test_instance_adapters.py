@@ -161,7 +161,7 @@ def test_wrong_adapter_for_the_outputs_is_one_line(tmp_path: Path) -> None:
     xml = write_model(tmp_path, "scores")
     with pytest.raises(ModelError) as err:
         describe(xml, None, {"task": "instance", "adapter": "mask_rcnn"})
-    assert str(xml) in str(err.value) and "missing boxes, labels, masks" in str(err.value)
+    assert str(xml) in str(err.value) and "needs outputs boxes [N,5], labels [N] and masks [N,M,M]; the model has scores [1, 3, 64, 64]" in str(err.value)
     assert "\n" not in str(err.value)
 
 

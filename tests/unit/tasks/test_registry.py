@@ -12,7 +12,7 @@ from segwb.tasks.base import MODES, Task, percent, value
 def test_the_registry_holds_both_tutorials() -> None:
     assert names() == ("semantic", "instance")
     assert all(isinstance(task, Task) and task.name == name for name, task in REGISTRY.items())
-    assert card_vocabulary() == {"semantic": ("class_map", "scores"), "instance": ("mask_rcnn", "yolo_e2e", "yolo_raw")}
+    assert card_vocabulary() == {"semantic": ("class_map", "scores"), "instance": ("mask_rcnn", "torchvision_mask_rcnn", "yolact", "yolo_e2e", "yolo_raw")}
 
 
 def test_an_unknown_task_is_one_line() -> None:

@@ -46,3 +46,18 @@ def test_an_imported_project_runs_again_on_its_dataset_copy(tmp_path: Path) -> N
     (tmp_path / "project" / "dataset" / "sub").mkdir()
     with pytest.raises(SegwbError):
         TutorialOptions(out=tmp_path / "project", dataset=str(tmp_path / "project" / "dataset" / "sub")).check()
+
+
+def test_optimized_refuses_what_it_cannot_mean(tmp_path: Path) -> None:
+    """--optimized compares a model the user has: AccuracyAware has nothing to quantize, and a file of the project's
+    own models folder is what its import overwrites."""
+    given = str(tmp_path / "int8" / "model.xml")
+    TutorialOptions(out=tmp_path / "p", optimized=given).check()
+    for options, words in ((TutorialOptions(out=tmp_path / "p", optimized=given,
+                                            quantize=QuantizeSettings(method="accuracy_aware")), "nothing to quantize"),
+                           (TutorialOptions(out=tmp_path / "p", optimized=str(tmp_path / "p/models/optimized/model.xml")),
+                            "own models folder"),
+                           (TutorialOptions(out=tmp_path / "p", optimized=""), "needs a model file")):
+        with pytest.raises(SegwbError, match=words) as info:
+            options.check()
+        assert "\n" not in str(info.value)

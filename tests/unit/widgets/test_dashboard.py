@@ -96,8 +96,8 @@ def test_cancel_leaves_nothing_half_written_then_resumes(dashboard: tuple[Dashbo
     assert time.monotonic() - start < 60
 
 
-def test_reload_shows_cached_results_and_form_errors(dashboard: tuple[Dashboard, Setup], tmp_path: Path) -> None:
-    app, setup = dashboard
+def test_reload_shows_cached_results_and_form_errors(tiny_app: Dashboard, tmp_path: Path) -> None:
+    app = tiny_app
     assert app.run_step("report") and app.runner.wait(300) and app.runner.state == "done", app.runner.error.value
     start = time.monotonic()
     again = Dashboard(tmp_path / "projects")

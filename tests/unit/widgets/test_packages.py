@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard_helpers import small_setup
+from tiny_models import write_model
 from widgets.dashboard import Dashboard
 from widgets.packages import download_link, import_destination
 
@@ -27,9 +27,10 @@ def test_download_link_only_under_voila_root(tmp_path: Path) -> None:
 
 @pytest.fixture
 def small_dashboard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """New dashboards start on the small setup (see dashboard_helpers.small_setup)."""
-    for name, value in small_setup(tmp_path / "data").dashboard_env(0.2).items():
-        monkeypatch.setenv(name, value)
+    """New dashboards start on a tiny model and the embedded photos (a run takes seconds): these tests are about the
+    packages, not the model; the browser and notebook tests run the fixture model through the dashboard."""
+    monkeypatch.setenv("SEGWB_DASHBOARD_MODEL", str(write_model(tmp_path / "model")))
+    monkeypatch.setenv("SEGWB_DASHBOARD_BENCH_SECONDS", "0.2")
 
 
 @pytest.mark.usefixtures("small_dashboard_env")

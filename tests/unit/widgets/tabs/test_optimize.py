@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from segwb.core.errors import SegwbError
+from segwb.optimize.settings import QuantizeSettings
 from tiny_models import write_model
 from widgets.runner import JobRunner
 from widgets.state import DashboardState, project_folder
@@ -69,3 +71,43 @@ def test_quantize_shows_what_it_did_and_buttons_wait_for_the_job(tab: OptimizeTa
     assert "with the Default and AccuracyAware method too" in tab.methods.value  # no report yet
     assert (tab.state.project / "steps" / "quantize.json").is_file()
     assert not (tab.state.project / "steps" / "benchmark.json").exists()  # only up to the step asked for
+
+
+def _upload(name: str, data: bytes) -> dict:
+    return {"name": name, "type": "", "size": len(data), "content": memoryview(data),
+            "last_modified": datetime.now(timezone.utc)}
+
+
+def test_an_optimized_model_i_already_have(tab: OptimizeTab, tmp_path: Path) -> None:
+    """The choice hides NNCF's settings, names the model as ``optimized`` in the run options (NNCF's settings at
+    their defaults: they do not apply) and gives it its own project; an upload fills the path."""
+    nncf_project = tab.state.project
+    tab.method.value = "accuracy_aware"  # would be refused with a given model: the choice leaves NNCF's method out
+    tab.source.value = "given"
+    assert tab.nncf_box.layout.display == "none" and tab.given_box.layout.display is None
+    with pytest.raises(SegwbError, match="no optimized model given"):
+        tab.options()
+    assert not tab.run_step("report") and "no optimized model given" in tab.form_message.value
+    given = write_model(tmp_path / "int8")
+    tab.given_upload.value = tuple(_upload(p.name, p.read_bytes()) for p in (given, given.with_suffix(".bin")))
+    assert Path(tab.given_path.value).is_relative_to(tab.picker.uploads_root / "optimized")
+    assert "uploaded to" in tab.given_message.value and tab.given_upload.value == ()
+    options = tab.options()
+    assert options.optimized == tab.given_path.value and options.quantize == QuantizeSettings()
+    assert "-given-" in options.out.name and options.out != nncf_project
+    saved = tab.settings()
+    tab.source.value, tab.given_path.value = "nncf", ""
+    assert tab.options().optimized is None and tab.nncf_box.layout.display is None
+    tab.restore(saved)
+    assert (tab.source.value, tab.given_path.value) == ("given", saved["given_path"])
+
+
+def test_a_given_model_runs_and_shows_where_it_came_from(tab: OptimizeTab, tmp_path: Path) -> None:
+    tab.source.value, tab.given_path.value = "given", str(write_model(tmp_path / "given", seed=1))
+    assert tab.run_step("quantize")
+    assert tab.source.disabled and tab.given_path.disabled
+    assert tab.state.runner.wait(120) and tab.state.runner.state == "done", tab.state.runner.error.value
+    assert not tab.source.disabled
+    info = tab.optimize_info.value
+    assert info.startswith('<p class="segwb-quantized">Optimized model given: ') and "not quantized by segwb" in info
+    assert "f32: no FakeQuantize" in info and "Default vs AccuracyAware" not in info
