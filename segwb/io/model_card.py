@@ -85,6 +85,11 @@ class ModelCard:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
+def logit_cut(threshold: float) -> float:
+    """The logit above which sigmoid(x) > ``threshold`` (a card's ``threshold`` applied to logits)."""
+    return math.log(threshold / (1 - threshold)) if threshold < 1 else math.inf
+
+
 CARD_FIELDS = {f.name for f in dataclasses.fields(ModelCard)}
 CARD_FILE_NAMES = ("{stem}.yml", "{stem}.yaml", "model-card.yml", "model-card.yaml")
 

@@ -13,7 +13,7 @@ import openvino as ov
 
 from ...core.compile import core
 from ...core.errors import ModelError
-from ...io.model_card import ModelCard
+from ...io.model_card import ModelCard, logit_cut
 from ...io.model_inspect import dims, port_name, select_output
 from ...inference.preprocess import Geometry
 from ...inference.queue import output_array
@@ -60,8 +60,7 @@ def class_map(output: np.ndarray, card: ModelCard, geometry: Geometry) -> np.nda
         raise ModelError("the model's scores hold NaN or infinite values: its output cannot be compared")
     scores = _resize_channels(_content(scores.astype(np.float32), geometry), (orig_h, orig_w))
     if scores.shape[2] == 1:  # a foreground probability (e.g. person vs background), or its logit
-        cut = float(np.log(card.threshold / (1 - card.threshold))) if card.activation == "sigmoid" and card.threshold < 1 \
-            else card.threshold
+        cut = logit_cut(card.threshold) if card.activation == "sigmoid" else card.threshold
         return (scores[..., 0] > cut).astype(np.uint8)
     ids = scores.argmax(axis=2)
     return ids.astype(np.uint8 if scores.shape[2] <= 256 else np.uint16)

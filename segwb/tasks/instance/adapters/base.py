@@ -17,7 +17,7 @@ import openvino as ov
 
 from ....core.errors import ModelError
 from ....inference.preprocess import Geometry
-from ....io.model_card import ModelCard
+from ....io.model_card import ModelCard, logit_cut
 from ....io.model_inspect import port_name
 from ..instances import Instances, encode_crop
 
@@ -82,6 +82,26 @@ class Adapter(Protocol):
     def decode(self, outputs: Mapping[str, np.ndarray], card: ModelCard, geometry: Geometry, min_score: float,
                max_detections: int) -> Instances:
         """Detections with score ≥ ``min_score`` (at most ``max_detections``), masks at the original size."""
+
+
+class BoundOutputs:
+    """An adapter whose outputs are found by one binding rule (``bind``: names, else shapes): it is recognised when
+    they bind, and the error when they do not says what it ``needs``. Subclasses add ``decode``."""
+
+    name: str
+    needs: str  # the outputs, as the error line lists them
+    implied: dict[str, Any] = {}  # card fields the signature implies (input conventions)
+
+    def bind(self, tensors: Sequence[Tensor]) -> list[Tensor] | None:
+        raise NotImplementedError
+
+    def recognise(self, signature: Signature) -> dict[str, Any] | None:
+        return {"adapter": self.name, **self.implied} if self.bind(signature.tensors) else None
+
+    def problem(self, signature: Signature, card: ModelCard) -> str | None:
+        if self.bind(signature.tensors) is None:
+            return f"adapter {self.name} needs outputs {self.needs}; the model has {described(signature.tensors)}"
+        return None
 
 
 def by_name(tensors: Sequence[Tensor], *names: str) -> list[Tensor] | None:
@@ -154,11 +174,6 @@ def proto_mask(logit: np.ndarray, box: np.ndarray, geometry: Geometry, cut: floa
     crop = cv2.warpAffine(logit, warp, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
     return encode_crop(crop > cut, y0, x0, (h, w))
-
-
-def logit_cut(threshold: float) -> float:
-    """The logit above which sigmoid(x) > ``threshold``."""
-    return float(np.log(threshold / (1 - threshold))) if threshold < 1 else float("inf")
 
 
 def prototype_masks(coeffs: np.ndarray, protos: np.ndarray, boxes_original: np.ndarray, geometry: Geometry,

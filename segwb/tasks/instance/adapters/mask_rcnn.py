@@ -15,7 +15,7 @@ from ....core.errors import ModelError
 from ....inference.preprocess import Geometry
 from ....io.model_card import ModelCard
 from ..instances import Instances, empty, encode_crop, select
-from .base import Signature, Tensor, array_tensors, batchless, by_name, described, same_count, to_original
+from .base import BoundOutputs, Tensor, array_tensors, batchless, by_name, described, same_count, to_original
 
 NAMES = ("boxes", "labels", "masks")
 
@@ -37,17 +37,10 @@ def _bind(tensors: Sequence[Tensor]) -> list[Tensor] | None:
     return [boxes[0], labels[0], masks[0]] if len(boxes) == len(labels) == len(masks) == 1 else None
 
 
-class MaskRCNN:
+class MaskRCNN(BoundOutputs):
     name = "mask_rcnn"
-
-    def recognise(self, signature: Signature) -> dict[str, Any] | None:
-        return {"adapter": self.name} if _bind(signature.tensors) else None
-
-    def problem(self, signature: Signature, card: ModelCard) -> str | None:
-        if _bind(signature.tensors) is None:
-            return (f"adapter mask_rcnn needs outputs boxes [N,5], labels [N] and masks [N,M,M]; the model has "
-                    f"{described(signature.tensors)}")
-        return None
+    needs = "boxes [N,5], labels [N] and masks [N,M,M]"
+    bind = staticmethod(_bind)
 
     def decode(self, outputs: Mapping[str, np.ndarray], card: ModelCard, geometry: Geometry, min_score: float,
                max_detections: int) -> Instances:

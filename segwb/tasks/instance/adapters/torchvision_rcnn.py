@@ -14,7 +14,7 @@ from ....core.errors import ModelError
 from ....inference.preprocess import Geometry
 from ....io.model_card import ModelCard
 from ..instances import Instances, empty, encode_crop, select
-from .base import Signature, Tensor, array_tensors, by_name, described, same_count, to_original
+from .base import BoundOutputs, Tensor, array_tensors, by_name, same_count, to_original
 
 NAMES = ("boxes", "labels", "scores", "masks")
 # torchvision's detection models take RGB 0..1 and normalise inside the graph.
@@ -39,17 +39,11 @@ def _bind(tensors: Sequence[Tensor]) -> list[Tensor] | None:
     return [boxes[0], labels[0], scores[0], masks[0]] if ok else None
 
 
-class TorchvisionMaskRCNN:
+class TorchvisionMaskRCNN(BoundOutputs):
     name = "torchvision_mask_rcnn"
-
-    def recognise(self, signature: Signature) -> dict[str, Any] | None:
-        return {"adapter": self.name, **TORCHVISION_INPUT} if _bind(signature.tensors) else None
-
-    def problem(self, signature: Signature, card: ModelCard) -> str | None:
-        if _bind(signature.tensors) is None:
-            return (f"adapter torchvision_mask_rcnn needs outputs boxes [N,4], labels [N], scores [N] and masks "
-                    f"[N,1,H,W]; the model has {described(signature.tensors)}")
-        return None
+    needs = "boxes [N,4], labels [N], scores [N] and masks [N,1,H,W]"
+    implied = TORCHVISION_INPUT
+    bind = staticmethod(_bind)
 
     def decode(self, outputs: Mapping[str, np.ndarray], card: ModelCard, geometry: Geometry, min_score: float,
                max_detections: int) -> Instances:
