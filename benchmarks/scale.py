@@ -5,11 +5,12 @@ Usage:
                                [--out benchmarks/results/scale.json]
 
 For each N it builds a folder of N symbolic links to the 96 coco96 photos (not annotated; the links cost no disk
-space and segwb follows them), runs ``segwb tutorial semantic`` (deeplabv3 fixture) or ``segwb tutorial instance``
-(YOLO26n-seg fixture) on a fresh project in a child process, and records from ``report.json`` the time of each
-report step (both predictions and the comparison) against issue 19's target
+space and segwb follows them), runs ``segwb quantize`` and then ``segwb tutorial semantic`` (deeplabv3 fixture) or ``segwb tutorial instance``
+(YOLO26n-seg fixture) on a fresh project, each in a child process, and records from ``report.json`` the report's
+time (one pass: both models' inference, the comparison beside it) against issue 19's target
 ``1.1 x (N / FPS_parent + N / FPS_optimized) + 3 s`` (FPS as benchmarked in the same run), the whole wall time,
-and the child's peak RSS (``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per run, so runs do not mix).
+and each child's peak RSS (``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per child, so they do not mix):
+quantization's apart from the report's.
 Needs ``SEGWB_FIXTURES`` (or ``../shared/zoo``).
 """
 
@@ -66,30 +67,41 @@ def child(cmd: list[str]) -> None:
                       "stderr": done.stderr[-1500:] if done.returncode else ""}))
 
 
+def measured_child(cmd: list[str]) -> dict:
+    """Exit code, wall time, peak RSS (KiB) and stderr tail of ``cmd``, run in a wrapper process of its own."""
+    wrapped = subprocess.run([sys.executable, __file__, "--child", json.dumps(cmd)], capture_output=True, text=True)
+    return json.loads(wrapped.stdout.strip().splitlines()[-1])
+
+
 def one_run(task: str, n: int, zoo: Path, tmp: Path, bench_seconds: float) -> dict:
-    """One tutorial on ``n`` photos: times, target, peak RSS."""
+    """One tutorial on ``n`` photos: quantization first (its own process, so its memory is told apart), then the
+    rest of the tutorial on that project; times, target, peak RSS of each."""
     card = tmp / "deeplabv3-card.yml"
     card.write_text(DEEPLAB_CARD)
     dataset = repeated_photos(tmp / f"photos-{task}-{n}", zoo / "datasets" / "coco96-images", n)
     project = tmp / f"project-{task}-{n}"
     cmd = command(task, zoo, dataset, project, card, bench_seconds)
-    wrapped = subprocess.run([sys.executable, __file__, "--child", json.dumps(cmd)], capture_output=True, text=True)
-    measured = json.loads(wrapped.stdout.strip().splitlines()[-1])
-    run = {"task": task, "images": n, "exit_code": measured["code"], "wall_seconds": round(measured["seconds"], 1),
-           "peak_rss_gib": round(measured["peak_kib"] / 2**20, 3)}
+    quantized = measured_child(["quantize" if a == "tutorial" else a for a in cmd if a != task] + ["--task", task])
+    run = {"task": task, "images": n, "quantize_peak_rss_gib": round(quantized["peak_kib"] / 2**20, 3)}
+    if quantized["code"]:
+        return {**run, "exit_code": quantized["code"], "error": quantized["stderr"]}
+    measured = measured_child(cmd)
+    run.update({"exit_code": measured["code"], "wall_seconds": round(quantized["seconds"] + measured["seconds"], 1),
+                "report_peak_rss_gib": round(measured["peak_kib"] / 2**20, 3)})
     if measured["code"]:
         return {**run, "error": measured["stderr"]}
     report = json.loads((project / "report.json").read_text())
     perf, parts = report["performance"], report["report_seconds"]
     fps_parent, fps_optimized = perf["parent"]["fps"], perf["optimized"]["fps"]
     target = 1.1 * (n / fps_parent + n / fps_optimized) + 3.0
-    return {**run, "fps_parent": round(fps_parent, 1), "fps_optimized": round(fps_optimized, 1),
-            "optimized_precision": perf["optimized_precision"],
-            "predict_parent_seconds": round(parts["predict_parent"], 1),
-            "predict_optimized_seconds": round(parts["predict_optimized"], 1),
-            "compare_seconds": round(parts["compare"], 1), "report_seconds": round(parts["total"], 1),
+    peak = max(quantized["peak_kib"], measured["peak_kib"]) / 2**20
+    return {**run, "peak_rss_gib": round(peak, 3), "fps_parent": round(fps_parent, 1),
+            "fps_optimized": round(fps_optimized, 1), "optimized_precision": perf["optimized_precision"],
+            "infer_parent_seconds": round(parts["predict_parent"], 1),
+            "infer_optimized_seconds": round(parts["predict_optimized"], 1),
+            "compare_after_inference_seconds": round(parts["compare"], 1), "report_seconds": round(parts["total"], 1),
             "target_seconds": round(target, 1), "within_target": parts["total"] <= target,
-            "within_rss_goal": measured["peak_kib"] / 2**20 < GOAL_RSS_GIB,
+            "within_rss_goal": peak < GOAL_RSS_GIB, "report_within_rss_goal": measured["peak_kib"] / 2**20 < GOAL_RSS_GIB,
             "quantize_seconds": round(report["optimized"].get("seconds") or 0, 1)}
 
 

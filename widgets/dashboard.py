@@ -47,8 +47,7 @@ class Dashboard:
                  self.next_steps_tab)
         self.titles = tuple(tab.title for tab in order)
         self.tabs = w.Tab(children=[tab.widget for tab in order], titles=self.titles)
-        self.tabs.observe(lambda change: self.performance_tab.set_visible(
-            change["new"] == self.titles.index(self.performance_tab.title)), "selected_index")
+        self.tabs.observe(self._tab_selected, "selected_index")
         self.project_label = w.HTML("")
         self.state.on_results(self._show_project)
         self.widget = w.VBox([style(), self.project_label, self.runner.widget, self.tabs])
@@ -109,6 +108,11 @@ class Dashboard:
         self.state.open_project(folder)
 
     # --- internals ---------------------------------------------------------------------------------
+
+    def _tab_selected(self, change: dict) -> None:
+        """Charts are attached only while their tab is shown (bqplot cannot lay out in a hidden one)."""
+        for tab in (self.performance_tab, self.report_tab):
+            tab.set_visible(change["new"] == self.titles.index(tab.title))
 
     def _show_project(self, results: Results) -> None:
         self.project_label.value = "" if results.project is None else note_html(

@@ -103,8 +103,10 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
     p.add_argument("--method", choices=["default", "accuracy-aware"], default="default",
                    help="default: NNCF post-training quantization; accuracy-aware: revert the layers that hurt most "
                         "to floating point until the metric is within --max-drop (default: default)")
-    p.add_argument("--max-drop", type=number, default=AccuracyTarget.max_drop,
-                   help="accuracy-aware: allowed metric drop, 0.1-10 (points, or percent with --drop-type relative; default 0.5)")
+    p.add_argument("--max-drop", type=number, default=None,
+                   help="accuracy-aware: allowed metric drop, 0.1-10 (points, or percent with --drop-type relative; "
+                        f"default: {AccuracyTarget.max_drop:g} on the ground truth, and on agreement with the parent half "
+                        "of what the Default method's INT8 loses, stated before NNCF's run)")
     p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
     p.add_argument("--max-iterations", type=int, default=0, metavar="N",
                    help="accuracy-aware: stop after N revert steps with the scope NNCF holds then, not necessarily its "
@@ -253,8 +255,8 @@ def to_argv(options: TutorialOptions) -> list[str]:
     argv += [arg for name in q.ignored_names for arg in ("--ignore", name)]
     argv += [arg for kind in q.ignored_types for arg in ("--ignore-type", kind)]
     if q.method == "accuracy_aware":
-        argv += ["--method", "accuracy-aware", "--max-drop", _number(q.max_drop), "--drop-type", q.drop_type,
-                 "--metric", q.metric.replace("_", "-")]
+        argv += ["--method", "accuracy-aware", *(["--max-drop", _number(q.max_drop)] if q.max_drop is not None else []),
+                 "--drop-type", q.drop_type, "--metric", q.metric.replace("_", "-")]
         if q.max_iterations != target.max_iterations:
             argv += ["--max-iterations", str(q.max_iterations)]
     if options.min_score != TutorialOptions.min_score:

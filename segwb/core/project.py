@@ -189,9 +189,16 @@ class Project:
         The record is written after the outputs, so an interrupted step is simply run again. The returned
         dict carries ``cached`` (reused or not) and ``key`` (for steps that depend on this one).
         """
-        canonical = json.dumps(inputs, sort_keys=True, default=str)  # paths etc. become strings, in key and record alike
-        key = hashlib.sha256(canonical.encode()).hexdigest()
-        inputs = json.loads(canonical)
+        key, stored = self.lookup(step, inputs, outputs)
+        if stored is not None:
+            return stored
+        return self.store(step, key, inputs, compute())
+
+    def lookup(self, step: str, inputs: dict[str, Any], outputs: tuple[Path, ...] = ()) -> tuple[str, dict[str, Any] | None]:
+        """The key of ``inputs`` and the stored result of ``step`` under it (with ``cached`` and ``key``), or None when
+        the step must run: no record, another key, or an output missing. For steps computed together
+        (:meth:`store` them once their outputs are written)."""
+        key = step_key(inputs)
         record = self.step_record(step)
         if record.is_file() and all(_complete(p) for p in outputs):
             try:
@@ -199,9 +206,13 @@ class Project:
             except (OSError, ValueError):  # damaged by hand or by the disk (segwb writes it atomically): run it again
                 stored = {}
             if isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("result"), dict):
-                return {**stored["result"], "cached": True, "key": key}
-        result = compute()
-        write_json(record, {"step": step, "key": key, "inputs": inputs, "result": result})
+                return key, {**stored["result"], "cached": True, "key": key}
+        return key, None
+
+    def store(self, step: str, key: str, inputs: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+        """Record ``result`` of ``step`` under ``key`` (from :meth:`lookup`), after its outputs are written."""
+        canonical = json.loads(json.dumps(inputs, sort_keys=True, default=str))
+        write_json(self.step_record(step), {"step": step, "key": key, "inputs": canonical, "result": result})
         return {**result, "cached": False, "key": key}
 
     def record(self, step: str) -> dict[str, Any] | None:
@@ -213,6 +224,11 @@ class Project:
             return read_json(path).get("result")
         except (OSError, ValueError):
             return None
+
+
+def step_key(inputs: dict[str, Any]) -> str:
+    """The cache key of a step's inputs (paths and the like count as their text)."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _complete(path: Path) -> bool:

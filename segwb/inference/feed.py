@@ -1,7 +1,8 @@
 """Model inputs: made ahead of an inference queue in a thread pool, in order, and kept within a memory budget.
 
-The report runs two models on the same images, and AccuracyAware validates the same images many times;
-preprocessing each image once (while the inputs fit in the budget) takes that work off every later run.
+AccuracyAware validates the same images many times: preprocessing each image once (while the inputs fit in the
+budget) takes that work off every later run. The report's pass reads each image once for both models, and keeps
+nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,13 +52,27 @@ class InputFeed:
 
     def stream(self, dtype: np.dtype, cancel: threading.Event | None = None) -> Iterator[tuple[int, np.ndarray, Geometry]]:
         """(index, tensor, geometry) of every image, until ``cancel`` is set; a bad image raises its error in order."""
-        dtype = np.dtype(dtype)
+        for item in self.items(dtype, cancel):
+            assert item.tensor is not None and item.geometry is not None
+            yield item.index, item.tensor, item.geometry
+
+    def items(self, dtype: np.dtype | None, cancel: threading.Event | None = None,
+              ahead: int = AHEAD) -> Iterator[FeedItem]:
+        """Every image in order as a :class:`FeedItem` (with its tensor unless ``dtype`` is None: then nothing is
+        read), made ``ahead`` images in advance, until ``cancel`` is set. A bad image raises its error in order."""
+        dtype = None if dtype is None else np.dtype(dtype)
+        if dtype is None:
+            for index in range(len(self.paths)):
+                if cancel is not None and cancel.is_set():
+                    return
+                yield FeedItem(index, None, None)
+            return
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             pending: deque[tuple[int, Future]] = deque()
             upcoming = iter(range(len(self.paths)))
             for index in upcoming:
                 pending.append((index, pool.submit(self._made, index, dtype)))
-                if len(pending) >= AHEAD:
+                if len(pending) >= ahead:
                     break
             while pending:
                 if cancel is not None and cancel.is_set():
@@ -69,4 +85,13 @@ class InputFeed:
                 if nxt is not None:
                     pending.append((nxt, pool.submit(self._made, nxt, dtype)))
                 self._keep(index, dtype, item)
-                yield index, *item
+                yield FeedItem(index, *item)
+
+
+@dataclass
+class FeedItem:
+    """One image of a feed: its index, and its model input and geometry (None when no input type was asked for)."""
+
+    index: int
+    tensor: np.ndarray | None
+    geometry: Geometry | None

@@ -15,20 +15,26 @@ METHODS = {"default": "Default (NNCF post-training quantization)",
            "accuracy_aware": "AccuracyAware (NNCF quantize_with_accuracy_control)"}
 DROP_TYPES = ("absolute", "relative")
 MAX_DROP_RANGE = (0.1, 10.0)  # points (absolute) or percent (relative), as in the original
+DEFAULT_MAX_DROP = 0.5  # on the ground truth, when the user gives none (agreement: half the Default method's loss)
 ACCURACY_FIELDS = ("max_drop", "drop_type", "metric", "max_iterations")
 MAX_SUBSET = 300
 
 
 @dataclass(frozen=True)
 class AccuracyTarget:
-    """How much the metric may drop, and against what."""
+    """How much the metric may drop, and against what.
 
-    max_drop: float = 0.5
+    ``auto_drop``: the user gave no drop, so ``max_drop`` is the ground-truth default and, when the metric is agreement
+    with the parent, the drop is set once the Default method's INT8 is measured: half of what it loses
+    (:func:`segwb.optimize.accuracy_aware.allowed_drop`)."""
+
+    max_drop: float = DEFAULT_MAX_DROP
     drop_type: str = "absolute"
     metric: str = "auto"  # auto | ground_truth | agreement (see segwb.optimize.validator)
     # NNCF re-ranks every remaining layer group after each step that makes the drop worse (minutes each), so a noisy
     # metric can keep it going for an hour; a cap ends the run with the scope NNCF holds then. 0: no cap.
     max_iterations: int = 0
+    auto_drop: bool = False
 
 
 def check_drop(target: AccuracyTarget) -> None:
@@ -60,7 +66,7 @@ class QuantizeSettings:
     ignored_types: tuple[str, ...] = ()
     ignored_patterns: tuple[str, ...] = ()
     graph_fixes: bool = True
-    max_drop: float = 0.5
+    max_drop: float | None = None  # None: the method's default (see AccuracyTarget.auto_drop)
     drop_type: str = "absolute"
     metric: str = "auto"
     max_iterations: int = 0
@@ -74,7 +80,8 @@ class QuantizeSettings:
 
     @property
     def target(self) -> AccuracyTarget:
-        return AccuracyTarget(self.max_drop, self.drop_type, self.metric, self.max_iterations)
+        return AccuracyTarget(DEFAULT_MAX_DROP if self.max_drop is None else self.max_drop, self.drop_type, self.metric,
+                              self.max_iterations, auto_drop=self.max_drop is None)
 
 
 def subset_size(spec: str | int, available: int) -> int:

@@ -2,14 +2,16 @@
 scored by the task's metric in points (0–100).
 
 The metric's reference is the ground truth when the dataset annotates the model's classes, else the parent model
-itself (:meth:`segwb.tasks.base.Task.agreement_metric`), so a folder of unannotated images still bounds the drift.
-It returns the metric and one value per image (NNCF picks the images that changed most to rank layers on).
+itself (:meth:`segwb.tasks.base.Task.agreement_metric`: the ground-truth formula with the parent's predictions as the
+truth), so a folder of unannotated images still bounds the drift. It returns the metric and one value per image
+(NNCF picks the images that changed most to rank layers on).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,17 @@ class Validator:
         self.task, self.card, self.samples, self.cancel = task, card, samples, cancel
         self.decode = task.decoder(card, limits)
         self.metric: Metric | None = None
+        # The parent's predictions (agreement metric): made once, the reference of every validation and the parent's
+        # own score (100) without predicting it again; and how long they took.
+        self.reference: list[Any] | None = None
+        self.reference_seconds: float | None = None
+        self.calls = self.images = 0  # validations and the images they predicted, for the record
+        # NNCF ranks each layer group on a subset of the images; a dataset-level metric of the subset alone weighs its
+        # classes unlike the whole set's. While it ranks (``ranking``, set from its log), the images outside the subset
+        # keep the statistics of the model it ranks from (``base``), so each score estimates the whole set's metric.
+        self.ranking = False
+        self.base: list[Any] | None = None
+        self._full: list[list[Any]] = []  # statistics of the last two validations of every image, oldest first
         self._inputs = InputFeed([s.path for s in samples], card)  # NNCF validates the same images many times
 
     def predict(self, compiled: ov.CompiledModel, indices: list[int]) -> list[Any]:
@@ -81,8 +94,28 @@ class Validator:
         if self.metric is None:
             raise RuntimeError("Validator.metric must be set before validation")
         indices = [int(i) for i in items]
+        self.calls, self.images = self.calls + 1, self.images + len(indices)
         scored = [self.metric.image(i, p) for i, p in zip(indices, self.predict(compiled, indices), strict=True)]
-        return self.metric.combine(indices, [s for s, _ in scored]), [v for _, v in scored]
+        stats, values = [s for s, _ in scored], [v for _, v in scored]
+        if self.ranking and self.base is not None:
+            merged = list(self.base)
+            for i, found in zip(indices, stats, strict=True):
+                merged[i] = found
+            return self.metric.combine(list(range(len(merged))), merged), values
+        if not self.ranking and len(indices) == len(self.samples):
+            self._full = [*self._full[-1:], [stats[indices.index(i)] for i in range(len(self.samples))]]
+        return self.metric.combine(indices, stats), values
+
+    def phase(self, name: str) -> None:
+        """What NNCF's restorer starts (its log tells): "ranking" from the fully quantized model (the last model
+        validated on every image), "reranking" from the model before the step it undid (the one validated before the
+        last), or a "step" or the end ("done"), where scores are of the images given again."""
+        if name == "ranking":
+            self.ranking, self.base = True, self._full[-1] if self._full else None
+        elif name == "reranking":
+            self.ranking, self.base = True, self._full[0] if len(self._full) == 2 else None
+        else:
+            self.ranking, self.base = False, None
 
 
 def choose_metric(validator: Validator, dataset: Dataset, parent_xml: Path, wanted: str) -> Metric:
@@ -97,4 +130,18 @@ def choose_metric(validator: Validator, dataset: Dataset, parent_xml: Path, want
         if wanted == "ground_truth":
             raise SegwbError(f"the ground-truth metric cannot be computed: {truth}")
         log.warning("AccuracyAware: agreement with the parent instead of the ground truth (%s)", truth)
-    return task.agreement_metric(validator.reference_predictions(parent_xml), card, parent_xml)
+    start = time.perf_counter()
+    validator.reference = validator.reference_predictions(parent_xml)
+    validator.reference_seconds = time.perf_counter() - start
+    log.info("accuracy-aware: the parent's predictions of %d images made in %.1f s (the reference of every validation)",
+             len(validator.reference), validator.reference_seconds)
+    return task.agreement_metric(validator.reference, card, parent_xml)
+
+
+def parent_scores(validator: Validator) -> tuple[float, list[float]]:
+    """The parent's metric and per-image values against its own cached predictions (agreement: no inference)."""
+    if validator.metric is None or validator.reference is None:
+        raise RuntimeError("parent_scores needs the agreement metric and the parent's predictions")
+    indices = list(range(len(validator.reference)))
+    scored = [validator.metric.image(i, p) for i, p in zip(indices, validator.reference, strict=True)]
+    return validator.metric.combine(indices, [s for s, _ in scored]), [v for _, v in scored]

@@ -1,12 +1,19 @@
 """``report.html``: one self-contained page (no network, no server) with the summary, sortable tables and overlays,
 rendered from Jinja2 templates with autoescape, so every value a user can influence (file and class names, the
 dataset path, layers) is escaped; the page's data is JSON that cannot end its ``<script>``, and its script writes
-values as text (``textContent``), never as markup."""
+values as text (``textContent``), never as markup.
+
+The overview charts (:mod:`segwb.report.overview`) are PNG pictures drawn by matplotlib's Agg renderer, inlined as
+base64 ``data:`` URLs: a class name is pixels in them, never markup (math text and TeX off), and the picture is a
+CSS background of a ``role=img`` element, so the page holds no ``<img>``, ``<svg>`` of ours either."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import unicodedata
+import warnings
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -18,6 +25,7 @@ from markupsafe import Markup
 from ..core.storage import write_text
 from ..tasks import get as get_task
 from ..tasks.base import MODES
+from . import overview
 from .summary import default_method_ignores, dropped_lines, given_model, missed_drop_reason, summary
 
 
@@ -98,6 +106,97 @@ def facts_html(report: dict[str, Any]) -> str:
     return _macro("facts_table", summary(report))
 
 
+# The dashboard's colours (widgets/performance.py): the parent grey, the optimized model green.
+PARENT_COLOUR, OPTIMIZED_COLOUR = "#7f8c9a", "#0b8a3e"
+CHART_DPI = 100
+NAME_CHARS = 32  # longer class names are cut in the picture (the table below it has them whole)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
+
+
+def _png(draw: Any, size: tuple[float, float]) -> dict[str, Any]:
+    """A matplotlib figure of ``size`` inches drawn by ``draw(figure)`` as base64 PNG, with its size in CSS pixels.
+
+    The user's matplotlibrc cannot make a class name TeX or math text (``text.usetex`` off, labels drawn with
+    ``parse_math=False``); missing glyphs only warn."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"text.usetex": False, "font.size": 9, "axes.titlesize": 10}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        figure = Figure(figsize=size, dpi=CHART_DPI, layout="constrained")
+        draw(figure)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=2 * CHART_DPI, metadata={"Software": None})
+    width, height = (round(v * CHART_DPI) for v in size)
+    return {"png": base64.b64encode(buffer.getvalue()).decode("ascii"), "width": width, "height": height}
+
+
+def histogram_chart(found: overview.Histogram) -> dict[str, Any]:
+    """The distribution of the per-image result as a picture, its alternative text and the numbers of its bins."""
+    def draw(figure: Any) -> None:
+        ax = figure.add_subplot()
+        lows, width = found.edges[:-1], found.edges[1] - found.edges[0]
+        ax.bar(lows, found.counts, width=width, align="edge", color=OPTIMIZED_COLOUR, edgecolor="white", linewidth=0.6)
+        ax.set_xlim(found.edges[0], found.edges[-1])
+        ax.set_xlabel(found.measure.title, parse_math=False)
+        ax.set_ylabel("images")
+        ax.set_title(f"Per-image result of {found.total} images", parse_math=False)
+        ax.spines[["top", "right"]].set_visible(False)
+
+    chart = _png(draw, (6.4, 3.0))
+    peak = max(range(len(found.counts)), key=lambda i: found.counts[i]) if found.total else None
+    chart.update(
+        alt=f"Histogram of the {found.measure.title} over {found.total} images in {len(found.counts)} bins"
+            + (f"; the most in {found.label(peak)} ({found.counts[peak]})" if peak is not None else ""),
+        note=found.note(), bins=[(found.label(i), c) for i, c in enumerate(found.counts)], title=found.measure.title)
+    return chart
+
+
+def per_class_chart(found: overview.PerClass) -> dict[str, Any]:
+    """Parent and optimized per-class results as side-by-side horizontal bars (in %), the most hurt class on top."""
+    pairs = found.pairs
+
+    def draw(figure: Any) -> None:
+        ax = figure.add_subplot()
+        rows = range(len(pairs))
+        for offset, role, colour, label in ((-0.2, "parent", PARENT_COLOUR, "Parent (f32)"),
+                                             (0.2, "optimized", OPTIMIZED_COLOUR, "Optimized (INT8)")):
+            values = [100 * getattr(p, role) if getattr(p, role) is not None else 0.0 for p in pairs]
+            ax.barh([r + offset for r in rows], values, height=0.4, color=colour, label=label)
+        ax.set_yticks(list(rows))
+        ax.set_yticklabels([_short(p.name) for p in pairs], parse_math=False)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(f"{found.metric} (%)")
+        figure.suptitle(f"Per-class {found.metric} against the annotations, most lost by INT8 on top", fontsize=10)
+        figure.legend(loc="outside lower center", ncols=2, fontsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+
+    chart = _png(draw, (6.4, max(2.6, 1.2 + 0.28 * len(pairs))))
+    chart.update(alt=f"Bar chart of the per-class {found.metric} of the parent and the optimized model, "
+                     f"{len(pairs)} classes; the table above has the numbers",
+                 note=(f"No {found.metric} for: {', '.join(found.undefined)}." if found.undefined else ""),
+                 bins=[], title=f"Per-class {found.metric}")
+    return chart
+
+
+def overview_charts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """report.html's pictures: ``histogram`` and ``per_class``, each the chart's data or ``{"reason": line}``."""
+    task = get_task(report["task"])
+    measure = overview.measure_for(c.key for c in task.tables["basic"].columns)
+    if measure is None:
+        histogram = {"reason": "This task's rows have no per-image result to chart."}
+    else:
+        found = overview.histogram(task.table_rows(report["comparison"], "basic"), measure)
+        histogram = histogram_chart(found) if found.total else {
+            "reason": f"No image has a {measure.title}: no histogram. {found.note()}".strip()}
+    classes = overview.per_class(report.get("ground_truth"))
+    return {"histogram": histogram, "per_class": {"reason": classes} if isinstance(classes, str) else per_class_chart(classes)}
+
+
 def render(report: dict[str, Any]) -> str:
     """The report page as a string."""
     task = get_task(report["task"])
@@ -114,6 +213,7 @@ def render(report: dict[str, Any]) -> str:
         filter_title=task.tables["basic"].title(task.tables["basic"].sort_key),
         ground_truth=task.ground_truth_section(report.get("ground_truth")), dropped=dropped_lines(report["dataset"]),
         rows={mode: [_safe_row(r) for r in task.table_rows(comp, mode)] for mode in MODES}, tables=tables,
+        charts=overview_charts(report),
         style=asset("report.css"), script=asset("report.js"))
 
 

@@ -134,7 +134,7 @@ class ReportSeconds(TypedDict):
     predict_optimized: float
     compare: float
     total: float
-    target: float  # 1.25 x images / FPS of the slower model + 3 s
+    target: float  # 1.1 x (images / FPS of the parent + images / FPS of the optimized model) + 3 s
 
 
 class Report(TypedDict, total=False):

@@ -41,22 +41,70 @@ def optimization_facts(optimized: dict[str, Any]) -> list[Fact]:
                                  f"{value(optimized.get('seconds'), 0)} s")]
 
 
-def accuracy_aware_facts(aa: dict[str, Any] | None) -> list[Fact]:
-    """What the AccuracyAware method reached, and what to do next when it missed."""
+def accuracy_aware_facts(aa: dict[str, Any] | None, ground_truth: dict[str, Any] | None = None) -> list[Fact]:
+    """What the AccuracyAware method reached, on which metric it aimed for what (and why), what that model scores
+    against the annotations when it was steered by agreement with the parent on an annotated dataset, where the
+    time went, and what to do next when it missed."""
     if not aa:
         return []
     unit = "points" if aa["drop_type"] == "absolute" else "%"
     found = [Fact(f"AccuracyAware {aa['metric']} against the {aa['reference']}",
                   f"parent {value(aa['parent_metric'], 2)}, fully quantized {value(aa['default_int8_metric'], 2)}, "
                   f"result {value(aa['final_metric'], 2)} (drop {value(aa['drop'], 2)}, at most {aa['max_drop']:g} {unit}: "
-                  f"{'within' if aa['within_drop'] else 'NOT within'})"),
-             Fact("Layers reverted to floating point",
-                  f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized operations")]
+                  f"{'within' if aa['within_drop'] else 'NOT within'})")]
+    if aa.get("aim") is not None:
+        found.append(Fact("AccuracyAware aim", f"{aa['metric']} ≥ {value(aa['aim'], 2)}: {aim_reason(aa)}"))
+    if (truth := truth_of_agreement(aa, ground_truth)) is not None:
+        found.append(Fact("The same model against the annotations (not used to steer it)", truth))
+    found.append(Fact("Layers reverted to floating point",
+                      f"{len(aa['reverted_operations'])} of {aa['quantized_operations'] or '?'} quantized operations"))
+    if aa.get("phases"):
+        found.append(Fact("AccuracyAware time", phases_text(aa)))
     if not aa["within_drop"]:
         found.append(Fact("Why the drop was missed", missed_drop_reason(aa)))
     if flags := default_method_ignores(aa):
         found.append(Fact("The same layers in floating point with the Default method", flags))
     return found
+
+
+def aim_reason(aa: dict[str, Any]) -> str:
+    """Where the AccuracyAware drop came from, in words."""
+    unit = "points" if aa["drop_type"] == "absolute" else "%"
+    source = aa.get("max_drop_source")
+    if source == "half the Default method's loss":
+        return (f"half of what the Default method's INT8 loses against the {aa['reference']} "
+                f"({value(aa.get('default_int8_drop'), 2)} {unit}), the default for this metric")
+    if source == "default":
+        return f"the default drop of {aa['max_drop']:g} {unit}"
+    return f"the drop given ({aa['max_drop']:g} {unit})"
+
+
+def truth_of_agreement(aa: dict[str, Any], ground_truth: dict[str, Any] | None) -> str | None:
+    """The report's ground-truth result of a model AccuracyAware steered by agreement with the parent (None when it
+    was steered by the ground truth itself, or the dataset is not annotated)."""
+    if aa.get("reference") != "parent model" or not ground_truth:
+        return None
+    parent, optimized = ground_truth.get("parent") or {}, ground_truth.get("optimized") or {}
+    key, name = ("mean_iou", "mean IoU") if "mean_iou" in parent else ("mask_ap", "mask AP")
+    if parent.get(key) is None or optimized.get(key) is None:
+        return None
+    before, after = 100 * parent[key], 100 * optimized[key]
+    return (f"{name} parent {before:.2f} → optimized {after:.2f} (drop {before - after:.2f} points, "
+            f"{ground_truth.get('images', '?')} images)")
+
+
+def phases_text(aa: dict[str, Any]) -> str:
+    """The AccuracyAware time and where it went, e.g. "2 min 41 s: quantization 40 s, ranking on 24 images 61 s, ..."."""
+    phases, steps = aa["phases"], aa.get("steps") or []
+    reranked = sum(1 for s in steps if s.get("reranking_seconds"))
+    names = {"reference_predictions": "parent's predictions", "quantization": "quantization",
+             "initial_validation": "first validation",
+             "ranking": f"ranking on {aa['ranking_images']} images" if aa.get("ranking_images") else "ranking",
+             "revert_steps": f"{len(steps)} revert step{'' if len(steps) == 1 else 's'}",
+             "re_ranking": f"{reranked} re-ranking{'' if reranked == 1 else 's'}", "final_validation": "final validation"}
+    parts = [f"{name} {phases[key]:.0f} s" for key, name in names.items() if phases.get(key)]
+    total = float(aa.get("seconds") or 0.0)
+    return f"{int(total // 60)} min {total % 60:.0f} s: " + ", ".join(parts)
 
 
 NOTHING_DROPPED = "Nothing was dropped."
@@ -94,7 +142,7 @@ def summary(report: dict[str, Any]) -> list[Fact]:
     facts = [Fact("Model", report.get("model_choice", "").removeprefix("model: ")),
              Fact("Dataset", f"{dataset['path']} ({dataset['layout']}, {dataset['images']} images)"),
              *performance_facts(report["performance"]), *optimization_facts(report["optimized"]),
-             *accuracy_aware_facts(report["optimized"].get("accuracy_aware"))]
+             *accuracy_aware_facts(report["optimized"].get("accuracy_aware"), report.get("ground_truth"))]
     return facts + get_task(report["task"]).facts(report["comparison"], report.get("ground_truth"))
 
 

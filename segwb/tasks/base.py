@@ -9,7 +9,6 @@ compare task names themselves.
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +19,7 @@ import numpy as np
 import openvino as ov
 
 from ..core.project import Project
-from ..inference.feed import InputFeed
 from ..inference.preprocess import Geometry
-from ..inference.queue import Progress
 from ..io.datasets import Dataset
 from ..io.model_card import ModelCard
 
@@ -149,12 +146,36 @@ class Metric(Protocol):
         """The metric over the images, in points."""
 
 
-class ReportJob(ABC):
-    """The tutorial's last steps for one project: predict every image with each model, then compare them.
+@dataclass
+class ImageResult:
+    """One image compared: its Basic row, its Advanced rows, and what the task adds up over the images."""
 
-    :func:`segwb.tutorial.steps.step_predict` caches each prediction with :meth:`predict_inputs` in its key and
-    :meth:`prediction_outputs` as its files; :meth:`compare` does its own caching.
+    row: dict[str, Any]
+    per_class: list[dict[str, Any]]
+    stats: Any = None
+
+
+class Tally(Protocol):
+    """The comparison of a dataset, built from its images' results as they arrive (in image order)."""
+
+    def add(self, result: ImageResult) -> None:
+        """Take one image's result."""
+
+    def finish(self) -> dict[str, Any]:
+        """``comparison`` and ``ground_truth`` of every image added (the role's predictions are on disk by now)."""
+
+
+class ReportJob(ABC):
+    """The tutorial's last steps for one project: predict every image with each model and compare them, one image
+    at a time (:mod:`segwb.tasks.report_pass` runs both models over a chunk and compares it while the next one is
+    inferred).
+
+    A prediction has two forms: what :meth:`decode` makes of a finished request and :meth:`keep` saves (a class
+    map, or COCO result entries), and the same read back by :meth:`saved`; :meth:`compare_image` takes either,
+    so a comparison of predictions made now and one of predictions made by an earlier run are the same.
     """
+
+    version: ClassVar[int] = 1  # part of the comparison's cache key: bump when the comparison of an image changes
 
     def __init__(self, project: Project, dataset: Dataset, card: ModelCard, limits: DetectionLimits) -> None:
         self.project, self.dataset, self.card, self.limits = project, dataset, card, limits
@@ -178,13 +199,37 @@ class ReportJob(ABC):
         """The files a finished prediction of ``role`` leaves."""
 
     @abstractmethod
-    def predict(self, compiled: ov.CompiledModel, role: str, feed: InputFeed, progress: Progress | None,
-                cancel: threading.Event | None) -> dict[str, Any]:
-        """Predict every image with ``compiled`` and save the result of ``role``; what to add to the step record."""
+    def decode(self, role: str, request: ov.InferRequest, index: int, geometry: Geometry) -> Any:
+        """The prediction of image ``index`` by ``role``'s model (called on OpenVINO's threads, several at once)."""
 
     @abstractmethod
-    def compare(self, predicted: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """The cached comparison step: ``comparison``, ``ground_truth``, ``seconds``, ``cached``."""
+    def keep(self, role: str, index: int, prediction: Any) -> None:
+        """Save (or hold until :meth:`end_predictions`) one prediction; called on OpenVINO's threads."""
+
+    def end_predictions(self, role: str) -> dict[str, Any]:
+        """Every image of ``role`` predicted: write what is held; what to add to the step record."""
+        return {}
+
+    @abstractmethod
+    def saved(self, role: str, index: int) -> Any:
+        """The prediction of image ``index`` that an earlier run of ``role`` saved."""
+
+    @abstractmethod
+    def compare_inputs(self) -> dict[str, Any]:
+        """What besides both predictions decides the comparison (part of its cache key)."""
+
+    @abstractmethod
+    def compare_image(self, index: int, parent: Any, optimized: Any) -> ImageResult:
+        """Image ``index`` compared (thread-safe: called in a pool)."""
+
+    @abstractmethod
+    def tally(self) -> Tally:
+        """An empty comparison of the dataset."""
+
+    @abstractmethod
+    def draw_overlay(self, index: int, parent: Any, optimized: Any, photo: np.ndarray, row: dict[str, Any],
+                     path: Path) -> None:
+        """Save the overlay picture of image ``index`` (its Basic ``row`` given) as ``path`` (thread-safe)."""
 
     def report_extras(self) -> dict[str, Any]:
         """Task-specific top-level entries of ``report.json``."""

@@ -17,9 +17,9 @@ from ..report.html import write_report_html
 from ..report.schema import Report
 from ..tasks import get as get_task
 from ..tasks import image_table
-from ..tasks.base import Progress
+from ..inference.queue import Progress
 from .options import UNTIL, TutorialOptions
-from .steps import optimized_precision, report_seconds, report_sections, shared_steps, step_predict
+from .steps import Model, optimized_precision, report_seconds, report_sections, shared_steps, step_report
 
 
 def run(options: TutorialOptions, progress: Progress | None = None, cancel: threading.Event | None = None,
@@ -40,15 +40,11 @@ def run(options: TutorialOptions, progress: Progress | None = None, cancel: thre
         quantized, performance = shared.quantized, shared.performance
         assert performance is not None
         job = task.report_job(project, dataset, parent.card, options.limits)
-        feed = InputFeed(job.image_paths(), parent.card)
+        feed = InputFeed(job.image_paths(), parent.card, keep_bytes=0)  # one pass reads each image once
         with single_threaded_host():  # post-processing runs beside inference or in our own pools
-            predicted = {
-                "parent": step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, progress, cancel,
-                                       device=options.device),
-                "optimized": step_predict(job, "optimized", project.optimized_xml, quantized["digest"],
-                                          optimized_precision(performance), feed, progress, cancel, device=options.device),
-            }
-            compared = job.compare(predicted)
+            models = {"parent": Model(parent.xml, parent.digest, "f32"),
+                      "optimized": Model(project.optimized_xml, quantized["digest"], optimized_precision(performance))}
+            predicted, compared = step_report(job, models, feed, progress, cancel, device=options.device)
         report: Report = {
             "segwb_version": __version__,
             "task": task.name,

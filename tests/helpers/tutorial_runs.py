@@ -75,3 +75,22 @@ def semantic_tutorial(xml: Path, dataset: str | Path, out: Path, *extra: str) ->
     assert cli.main(["tutorial", "semantic", "--model", str(xml), "--dataset", str(dataset), "--out", str(out),
                      *BENCH, *extra]) == 0
     return read_json(out / "report.json")
+
+
+def predict_role(job, role: str, compiled, feed, progress=None, cancel=None) -> dict:
+    """One model's predictions of every image, saved as the report pass saves them, without a comparison."""
+    from segwb.inference.queue import run_models
+
+    def on_result(role_, request, index, geometry) -> None:
+        job.keep(role_, index, job.decode(role_, request, index, geometry))
+
+    run_models({role: compiled}, feed, on_result, lambda items: None, progress, cancel)
+    return job.end_predictions(role)
+
+
+def compare_saved(job) -> dict:
+    """The comparison of the predictions both roles saved (the report pass with no model to run)."""
+    from segwb.inference.feed import InputFeed
+    from segwb.tasks.report_pass import report_pass
+
+    return report_pass(job, {}, InputFeed(job.image_paths(), job.card)).compared

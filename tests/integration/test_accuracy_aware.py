@@ -4,6 +4,7 @@ and the tutorial end to end with ground truth (semantic, VOC) and with agreement
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,10 +23,14 @@ from segwb.io.model_card import ModelCard
 from segwb.io.model_file import save_ir
 from segwb.optimize.accuracy_aware import RestorerLog
 from segwb.report.html import accuracy_aware_html
-from segwb.report.summary import default_method_ignores, missed_drop_reason
+from segwb.report.summary import default_method_ignores, missed_drop_reason, summary
 from segwb.ship.description import describe
+from segwb.tasks.instance.agreement import agreement_ap
 from segwb.tasks.instance.instances import Instances
+from segwb.tasks.instance.results import load_instances
 from segwb.tasks.instance.validation import InstanceAgreement, instance_truth
+from segwb.tasks.semantic.agreement import agreement_confusion, agreement_miou, summed_confusion
+from segwb.tasks.semantic.class_maps import load_class_map
 from segwb.tasks.semantic.validation import (
     SemanticAgreement,
     SemanticTruth,
@@ -45,17 +50,21 @@ def test_semantic_truth_is_dataset_miou_with_void_ignored() -> None:
     # Summed over both images (void pixel dropped): class 0: 3 agree of 5 in the union (truth 3, prediction 5);
     # class 1: 1 of 2; class 2: 1 of 2.
     assert metric.combine([0, 1], list(stats)) == pytest.approx(100 * np.mean([3 / 5, 1 / 2, 1 / 2]))
-    # Per image: image 0: class 0 1/2, class 1 1/2 -> 0.5; image 1: class 0 2/3, class 2 1/2.
-    assert values == pytest.approx((0.5, np.mean([2 / 3, 1 / 2])))
+    # Per image, its share of the loss: each has one wrong pixel of class 0 (3 in the masks) and one of class 1 or 2
+    # (2 each), over the 3 classes.
+    assert values == pytest.approx((1 - (1 / 3 + 1 / 2) / 3,) * 2)
 
 
-def test_semantic_agreement_is_mean_average_result() -> None:
+def test_semantic_agreement_is_dataset_miou_against_the_parent() -> None:
     parent = [np.array([[0, 0], [1, 1]]), np.array([[2, 2], [2, 2]])]
     metric = SemanticAgreement(parent, classes=3)
     stats, values = zip(*(metric.image(i, p) for i, p in enumerate([parent[0], np.array([[2, 2], [2, 0]])])), strict=True)
-    # Image 0 is identical (1.0); image 1: class 2 IoU 3/4, class 0 IoU 0 -> average 0.375.
-    assert values == pytest.approx((1.0, 0.375))
-    assert metric.combine([0, 1], list(stats)) == pytest.approx(100 * (1.0 + 0.375) / 2)
+    # Image 0 is identical (1.0); image 1 has one wrong pixel of class 2 (4 in the parent's maps) called class 0
+    # (2): its share of the loss is (1/4 + 1/2) / 3.
+    assert values == pytest.approx((1.0, 0.75))
+    # One matrix over both images, the parent as truth: class 0 2 of 3, class 1 2 of 2, class 2 3 of 4.
+    assert metric.combine([0, 1], list(stats)) == pytest.approx(100 * np.mean([2 / 3, 1, 3 / 4]))
+    assert (metric.name, metric.reference) == ("mean IoU", "parent model")
 
 
 def _instances(boxes: list[tuple[int, int, int, int]], classes: list[int]) -> Instances:
@@ -68,16 +77,17 @@ def _instances(boxes: list[tuple[int, int, int, int]], classes: list[int]) -> In
                      np.float32(boxes).reshape(-1, 4), masks)
 
 
-def test_instance_agreement_is_f1_of_matches() -> None:
+def test_instance_agreement_is_mask_ap_against_the_parent() -> None:
     parent = [_instances([(0, 0, 10, 10), (10, 10, 20, 20)], [0, 1]), _instances([], [])]
     metric = InstanceAgreement(parent)
     # Image 0: A has the first box (same class, IoU 1), the second box as another class, and a stray box.
     a0 = _instances([(0, 0, 10, 10), (10, 10, 20, 20), (0, 12, 5, 18)], [0, 0, 1])
-    a1 = _instances([], [])
-    (s0, v0), (s1, v1) = metric.image(0, a0), metric.image(1, a1)
-    assert s0 == (1, 3, 2) and v0 == pytest.approx(2 * 1 / 5)
-    assert s1 == (0, 0, 0) and v1 == 1.0  # nothing on either side: nothing to disagree on
-    assert metric.combine([0, 1], [s0, s1]) == pytest.approx(100 * 2 / 5)
+    (s0, v0), (s1, v1) = metric.image(0, a0), metric.image(1, _instances([], []))
+    # Class 0: its one parent instance found first (AP 1); class 1: the parent's box is missed, the stray box is
+    # a false positive (AP 0). Per image the same: (1 + 0) / 2.
+    assert v0 == pytest.approx(0.5) and v1 == 1.0
+    assert metric.combine([0, 1], [s0, s1]) == pytest.approx(50.0)
+    assert (metric.name, metric.reference) == ("mask AP", "parent model")
 
 
 def test_instance_truth_per_image_ap_ignores_detections_on_crowd_regions(tmp_path: Path) -> None:
@@ -258,20 +268,59 @@ def test_semantic_ground_truth_run(tmp_path: Path) -> None:
             f"{aa['default_int8_metric']:.2f}, result {aa['final_metric']:.2f}") in description
 
 
-def test_instance_agreement_without_annotations(tmp_path: Path) -> None:
-    """A folder of photos: the metric is the F1 of the matches with the parent; the parent scores 100."""
+def test_instance_agreement_without_annotations(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A folder of photos: the metric is mask AP with the parent's detections as the ground truth (the parent scores
+    100), and the drop, none given, is half of what the Default method's INT8 loses, said before NNCF's run."""
     xml = tmp_path / "m" / "tiny_yolo.xml"
     save_ir(yolo_e2e_model(np.float32([[8, 8, 24, 24, 0.9, 0, 1, 0], [6, 16, 26, 28, 0.6, 1, 0, 1]])), xml)
     (xml.parent / "labels.txt").write_text("person\ncat\n")
     out = tmp_path / "out"
-    assert cli.main(["tutorial", "instance", "--model", str(xml), "--dataset", str(_folder(tmp_path / "photos", 10)),
-                     "--out", str(out), "--method", "accuracy-aware", *BENCH]) == 0
+    with caplog.at_level(logging.INFO, logger="segwb"):
+        assert cli.main(["tutorial", "instance", "--model", str(xml), "--dataset", str(_folder(tmp_path / "photos", 10)),
+                         "--out", str(out), "--method", "accuracy-aware", *BENCH]) == 0
     report = read_json(out / "report.json")
     aa = report["optimized"]["accuracy_aware"]
-    assert (aa["metric"], aa["reference"], aa["requested_metric"]) == ("F1 of matches between A and B", "parent model", "auto")
+    assert (aa["metric"], aa["reference"], aa["requested_metric"]) == ("mask AP", "parent model", "auto")
     assert aa["parent_metric"] == pytest.approx(100.0)
-    assert aa["final_metric"] == pytest.approx(100 * report["comparison"]["f1"])
-    assert aa["within_drop"] == (aa["drop"] <= 0.5 + 1e-9)
+    assert aa["max_drop_source"] == "half the Default method's loss"
+    assert aa["default_int8_drop"] == pytest.approx(100.0 - aa["default_int8_metric"])
+    assert aa["max_drop"] == pytest.approx(max(0.0, aa["default_int8_drop"]) / 2)
+    assert aa["aim"] == pytest.approx(100.0 - aa["max_drop"])
+    said = (f"the Default method's INT8 scores {aa['default_int8_metric']:.2f} mask AP against the parent; "
+            f"AccuracyAware will aim for ≥ {aa['aim']:.2f}")
+    assert said in caplog.text and caplog.text.index(said) < caplog.text.index("benchmark parent")
+    # The result is the saved detections' agreement: the parent's as ground truth, scored by COCO's mask AP.
+    images = [(i["image_id"], (i["height"], i["width"])) for i in read_json(out / "predictions" / "images.json")]
+    parent, optimized = (load_instances(read_json(out / "predictions" / f"{role}.json"), images)
+                         for role in ("parent", "optimized"))
+    ids = [i for i, _ in images]
+    expected = agreement_ap([parent[i] for i in ids], [optimized[i] for i in ids])["mask_ap"]
+    assert aa["final_metric"] == pytest.approx(100 * expected)
+    assert aa["within_drop"] == (aa["drop"] <= aa["max_drop"] + 1e-9)
+    assert {"reference_predictions", "quantization", "initial_validation", "restoring", "final_validation"} <= set(aa["phases"])
+    assert aa["ranking_images"] == 10 and aa["validation_images"] == 10
+
+
+def test_semantic_agreement_on_an_annotated_set_reads_beside_the_ground_truth(tmp_path: Path) -> None:
+    """--metric agreement on VOC masks: the metric is mean IoU against the parent's class maps (a given drop wins),
+    and the summary puts the ground truth of that model beside it."""
+    out = tmp_path / "out"
+    assert cli.main(["tutorial", "semantic", "--model", str(write_model(tmp_path / "m", "scores")), "--dataset",
+                     str(_voc(tmp_path / "voc", 10)), "--out", str(out), "--method", "accuracy-aware", "--metric",
+                     "agreement", "--max-drop", "1", "--max-iterations", "1", *BENCH]) == 0
+    report = read_json(out / "report.json")
+    aa, gt = report["optimized"]["accuracy_aware"], report["ground_truth"]
+    assert (aa["metric"], aa["reference"], aa["max_drop"], aa["max_drop_source"]) == ("mean IoU", "parent model", 1.0, "given")
+    assert aa["aim"] == pytest.approx(99.0) and aa["parent_metric"] == pytest.approx(100.0)
+    keys = [s.key for s in open_dataset(tmp_path / "voc").samples]
+    cms = [agreement_confusion(*(load_class_map(out / "predictions" / role / f"{k}.png") for role in ("parent", "optimized")),
+                               3) for k in keys]
+    assert aa["final_metric"] == pytest.approx(100 * agreement_miou(summed_confusion(cms, 3)))
+    lines = [f.line() for f in summary(report)]
+    assert "AccuracyAware aim: mean IoU ≥ 99.00: the drop given (1 points)" in lines
+    truth = (f"The same model against the annotations (not used to steer it): mean IoU parent "
+             f"{100 * gt['parent']['mean_iou']:.2f} → optimized {100 * gt['optimized']['mean_iou']:.2f}")
+    assert any(line.startswith(truth) for line in lines)
 
 
 def test_instance_ground_truth_is_coco_mask_ap(tmp_path: Path) -> None:

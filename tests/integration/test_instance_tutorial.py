@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from tutorial_runs import IMAGE_IDS, instance_tutorial
+from tutorial_runs import IMAGE_IDS, instance_tutorial, predict_role
 
 from segwb import cli
 from segwb.core.compile import compile_model
@@ -68,13 +68,13 @@ def test_report_contract_and_coco_results(tiny_yolo: Path, coco_root: Path, tmp_
     assert gt["images"] == 3 and gt["categories_evaluated"] == 1
     assert gt["unmapped_model_classes"] == ["cat"] and gt["unmapped_dataset_classes"] == ["dog"]
     for role in ("parent", "optimized"):
-        assert set(gt[role]) == {"mask_ap", "mask_ap50", "box_ap"}
+        assert set(gt[role]) == {"mask_ap", "mask_ap50", "box_ap", "per_class_mask_ap"}
     assert gt["parent"]["mask_ap50"] == 1.0 and gt["parent"]["mask_ap"] > 0.5  # the disc masks are found
     page = (out / "report.html").read_text()
     assert "A. Optimized Model Detections" in page and "Matches between A and B" in page
     timing, perf = report["report_seconds"], report["performance"]
-    assert timing["total"] == pytest.approx(timing["predict_parent"] + timing["predict_optimized"] + timing["compare"])
-    assert timing["target"] == pytest.approx(1.25 * 3 / min(perf["parent"]["fps"], perf["optimized"]["fps"]) + 3)
+    assert timing["total"] >= timing["predict_parent"] + timing["predict_optimized"] + timing["compare"]
+    assert timing["target"] == pytest.approx(1.1 * (3 / perf["parent"]["fps"] + 3 / perf["optimized"]["fps"]) + 3)
 
 
 def test_not_annotated_folder_and_cache(tiny_yolo: Path, coco_root: Path, tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_cancel_writes_nothing(tiny_yolo: Path, coco_root: Path, tmp_path: Path)
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        job.predict(compile_model(tiny_yolo, "f32"), "parent", InputFeed(job.image_paths(), card), None, cancel)
+        predict_role(job, "parent", compile_model(tiny_yolo, "f32"), InputFeed(job.image_paths(), card), None, cancel)
     assert not job.predictions_file("parent").exists()
 
 

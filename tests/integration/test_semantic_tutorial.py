@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from tiny_models import write_model
+from tutorial_runs import predict_role
 from tutorial_runs import semantic_tutorial as _tutorial
 
 from segwb import cli
@@ -28,7 +29,7 @@ from segwb.tasks.image_table import read as read_image_table
 from segwb.tasks.base import DetectionLimits
 from segwb.tutorial.options import TutorialOptions
 from segwb.tutorial.run import run
-from segwb.tutorial.steps import step_import, step_predict
+from segwb.tutorial.steps import Model, step_import, step_report
 
 LABELS = ("background", "person", "cat")
 BENCH = ["--bench-seconds", "0.3"]
@@ -90,9 +91,10 @@ def _check_contract(report: dict, out: Path) -> None:
     assert set(report["steps_cached"]) == {"import", "quantize", "benchmark", "predict_parent",
                                            "predict_optimized", "compare"}
     timing = report["report_seconds"]
-    assert timing["total"] == pytest.approx(timing["predict_parent"] + timing["predict_optimized"] + timing["compare"])
-    slower = min(perf["parent"]["fps"], perf["optimized"]["fps"])
-    assert timing["target"] == pytest.approx(1.25 * len(comp["basic"]) / slower + 3)
+    # One pass: the models infer each chunk in turn, the comparison runs beside them and ``compare`` is what is left.
+    assert timing["total"] >= timing["predict_parent"] + timing["predict_optimized"] + timing["compare"]
+    n = len(comp["basic"])
+    assert timing["target"] == pytest.approx(1.1 * (n / perf["parent"]["fps"] + n / perf["optimized"]["fps"]) + 3)
     assert isinstance(report["optimized"]["graph_fixes"], list)
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<script type="application/json" id="rows">' in html and "function render()" in html
@@ -311,8 +313,8 @@ def imported(tmp_path: Path, photo_folder: Path):
 
 
 def _predict(job, parent, **kwargs) -> None:
-    job.predict(compile_model(parent.xml, "f32"), "parent", InputFeed(job.image_paths(), parent.card),
-                kwargs.get("progress"), kwargs.get("cancel"))
+    predict_role(job, "parent", compile_model(parent.xml, "f32"), InputFeed(job.image_paths(), parent.card),
+                 kwargs.get("progress"), kwargs.get("cancel"))
 
 
 def test_cancel_before_predict_writes_nothing(imported) -> None:
@@ -327,19 +329,22 @@ def test_cancel_before_predict_writes_nothing(imported) -> None:
 
 
 def test_cancelled_step_is_not_recorded_and_resumes(imported) -> None:
-    """step_predict cancelled: no step record; the next call computes every class map."""
+    """step_report cancelled: no step record; the next call computes every class map and the comparison."""
     job, parent = imported
     project = job.project
+    models = {role: Model(parent.xml, parent.digest, "f32") for role in ("parent", "optimized")}
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        step_predict(job, "parent", parent.xml, parent.digest, "f32", InputFeed(job.image_paths(), parent.card),
-                     cancel=cancel)
-    assert not project.step_record("predict-parent").exists()
+        step_report(job, models, InputFeed(job.image_paths(), parent.card), cancel=cancel)
+    for step in ("predict-parent", "predict-optimized", "compare"):
+        assert not project.step_record(step).exists()
     assert not list(project.root.rglob("*.tmp")) and not list(project.predictions("parent").rglob("*.png"))
-    result = step_predict(job, "parent", parent.xml, parent.digest, "f32", InputFeed(job.image_paths(), parent.card))
-    assert result["cached"] is False
+    predicted, compared = step_report(job, models, InputFeed(job.image_paths(), parent.card))
+    assert predicted["parent"]["cached"] is False and compared["cached"] is False
     assert len(list(project.predictions("parent").rglob("*.png"))) == len(job.dataset)
+    again, compared_again = step_report(job, models, InputFeed(job.image_paths(), parent.card))
+    assert again["parent"]["cached"] and again["optimized"]["cached"] and compared_again["cached"]
 
 
 def test_cancel_midway_leaves_only_complete_pngs(imported) -> None:
@@ -354,3 +359,27 @@ def test_cancel_midway_leaves_only_complete_pngs(imported) -> None:
     assert written and not list(job.project.root.rglob("*.tmp"))
     for png in written:
         assert cv2.imread(str(png), cv2.IMREAD_UNCHANGED).shape == sizes[png.relative_to(folder).with_suffix("").as_posix()]
+
+
+def test_overlays_only_for_the_worst_images(imported, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OVERLAYS worst rows get a picture (the table's first rows), the others none; an earlier run's pictures of
+    other images are removed, and a deleted picture makes the comparison run again."""
+    from segwb.tasks import report_pass
+
+    job, parent = imported
+    project = job.project
+    models = {"parent": Model(parent.xml, parent.digest, "f32"),
+              "optimized": Model(write_model(project.root.parent / "other", "class_map", seed=3), "other", "f32")}
+    stale = project.overlay("gone")
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"old")
+    monkeypatch.setattr(report_pass, "OVERLAYS", 2)
+    _, compared = step_report(job, models, InputFeed(job.image_paths(), parent.card))
+    rows = compared["comparison"]["basic"]
+    assert [("overlay" in r) for r in rows] == [True, True] + [False] * (len(rows) - 2)
+    assert sorted(p.name for p in project.overlays.rglob("*.jpg")) == sorted(Path(r["overlay"]).name for r in rows[:2])
+    assert all(cv2.imread(str(project.root / r["overlay"])) is not None for r in rows[:2])
+    (project.root / rows[0]["overlay"]).unlink()
+    _, again = step_report(job, models, InputFeed(job.image_paths(), parent.card))
+    assert not again["cached"] and (project.root / again["comparison"]["basic"][0]["overlay"]).is_file()
+    assert step_report(job, models, InputFeed(job.image_paths(), parent.card))[1]["cached"]

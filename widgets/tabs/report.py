@@ -1,5 +1,6 @@
 """Accuracy report: the result summary (the same facts as the CLI and ``report.html``), how the numbers are
-defined, and the table of the parent-vs-optimized comparison."""
+defined, the overview charts (a bar of the per-image histogram filters the table to its images) and the table of
+the parent-vs-optimized comparison."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from segwb.report.html import facts_html
 from segwb.report.summary import dropped_lines
 
 from ..common import escape, note_html
+from ..overview import OverviewCharts
 from ..state import DashboardState, Results
 from ..table import ReportTable
 
@@ -32,7 +34,8 @@ def summary_html(report: dict[str, Any], stale: bool = False) -> str:
     notes = tasks.get(report["task"]).method_notes(report["comparison"])
     html = ('<div class="segwb-report-summary">' + facts_html(report) + dropped_html(report)
             + "".join(f"<p class=segwb-note>{escape(n)}</p>" for n in notes)
-            + note_html("Click a header to sort, View to open the image in the Visualize tab.") + "</div>")
+            + note_html("Click a bar of the histogram to list its images, a header to sort, View to open the image in "
+                        "the Visualize tab.") + "</div>")
     if stale:
         html += note_html("This report is from an earlier INT8 model: create the accuracy report again.")
     return html
@@ -46,11 +49,33 @@ class ReportTab:
     def __init__(self, state: DashboardState, on_select: Callable[[str], None] | None = None) -> None:
         self.summary = w.HTML(note_html(NO_REPORT))
         self.table = ReportTable(on_select=on_select)
-        self.widget = w.VBox([self.summary, self.table.widget])
+        self.overview = OverviewCharts(on_bin=self.filter_bin)
+        self.table.filter_listeners.append(self._table_filtered)
+        self.widget = w.VBox([self.summary, self.overview.widget, self.table.widget])
         state.on_results(self.show)
 
+    def set_visible(self, visible: bool) -> None:
+        """The tab was shown or hidden: the charts are attached only while it is shown."""
+        self.overview.set_visible(visible)
+
     def show(self, results: Results) -> None:
-        """The summary and the rows of ``results``' report (or that there is none yet)."""
+        """The summary, the charts and the rows of ``results``' report (or that there is none yet)."""
         report = results.report
         self.summary.value = summary_html(report, results.stale_report) if report else note_html(NO_REPORT)
+        self.overview.show(report)
         self.table.show(report)
+
+    def filter_bin(self, index: int | None) -> None:
+        """Show the images of histogram bin ``index`` in the table (None: every row), in the current mode."""
+        measure = self.table.measure
+        if index is None or measure is None:
+            self.table.clear_filters()
+        else:
+            self.table.filter_range(measure.key, self.overview.bin_bounds(index), self.overview.bin_description(index))
+
+    def _table_filtered(self, filters: dict[str, tuple[float | None, float | None]]) -> None:
+        """The table's filters changed (Clear, a number typed, another mode): the bar stays selected only while its
+        range is the filter."""
+        selected, measure = self.overview.selected, self.table.measure
+        if selected is not None and (measure is None or filters != {measure.key: self.overview.bin_bounds(selected)}):
+            self.overview.select(None)

@@ -66,7 +66,8 @@ function show(image) {
     img.src = row.overlay.split('/').map(encodeURIComponent).join('/');
     parts.push(img);
   } else {
-    parts.push(el('p', 'No overlay picture for this image.', 'note'));
+    parts.push(el('p', 'No overlay picture for this image: the report draws them for the 100 worst images; ' +
+                      'the dashboard\u2019s Visualize tab shows any image.', 'note'));
   }
   document.getElementById('viewer').replaceChildren(...parts);
 }

@@ -91,21 +91,27 @@ def average_precision(ious: np.ndarray, crowd_ious: np.ndarray | None = None) ->
     if n_det == 0:
         return 0.0
     crowd_best = crowd_ious.max(axis=1) if crowd_ious is not None and crowd_ious.size else np.zeros(n_det)
-    values = []
-    for t in IOU_THRESHOLDS:
-        matched = greedy_match(ious, t)
-        counted = (matched >= 0) | (crowd_best < min(t, 1 - 1e-10))
-        tp = (matched[counted] >= 0).astype(np.float64)
-        tp_sum, fp_sum = np.cumsum(tp), np.cumsum(1 - tp)
-        recall = tp_sum / n_ref
-        precision = tp_sum / (tp_sum + fp_sum + np.spacing(1))
-        precision = np.maximum.accumulate(precision[::-1])[::-1]  # monotone, as COCO's accumulate()
-        idx = np.searchsorted(recall, RECALL_POINTS, side="left")
-        q = np.zeros(len(RECALL_POINTS))
-        valid = idx < len(tp)
-        q[valid] = precision[idx[valid]]
-        values.append(q.mean())
-    return float(np.mean(values))
+    matched = np.stack([greedy_match(ious, t) for t in IOU_THRESHOLDS])
+    counted = (matched >= 0) | (crowd_best < np.minimum(IOU_THRESHOLDS, 1 - 1e-10)[:, None])
+    if counted.all():  # no detection ignored at any threshold: all thresholds at once (the same values)
+        return _mean_precision((matched >= 0).astype(np.float64), n_ref)
+    return float(np.mean([_mean_precision((m[c] >= 0).astype(np.float64)[None], n_ref)
+                          for m, c in zip(matched, counted, strict=True)]))
+
+
+def _mean_precision(tp: np.ndarray, n_ref: int) -> float:
+    """Mean over the rows of ``tp`` (one per IoU threshold: 1 where a detection, by descending score, matched) of
+    the interpolated precision at the 101 recall points, as COCO's accumulate() computes it."""
+    if not tp.shape[1]:  # every detection ignored (crowd regions): no precision at any recall
+        return 0.0
+    tp_sum, fp_sum = np.cumsum(tp, axis=1), np.cumsum(1 - tp, axis=1)
+    recall = tp_sum / n_ref
+    precision = tp_sum / (tp_sum + fp_sum + np.spacing(1))
+    precision = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]  # monotone
+    idx = (recall[:, :, None] < RECALL_POINTS).sum(axis=1)  # searchsorted(side="left") of each row: recall is sorted
+    valid = idx < tp.shape[1]
+    q = np.where(valid, np.take_along_axis(precision, np.minimum(idx, tp.shape[1] - 1), axis=1), 0.0)
+    return float(np.mean(q.mean(axis=1)))
 
 
 def compare_instances(reference: Instances, prediction: Instances, threshold: float = MATCH_IOU,

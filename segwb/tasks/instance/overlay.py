@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ..drawing import FONT, PALETTE_BGR, PANEL_HEIGHT, gap, title
+from ..drawing import FONT, PALETTE_BGR, PANEL_HEIGHT, gap, shrink, title
 from .instances import Instances
 
 INSTANCE_ALPHA = 0.3
@@ -58,7 +58,7 @@ def instance_overlay(image: np.ndarray, parent: Instances, optimized: Instances,
     """Parent | optimized instances side by side at the same scale, as one BGR image."""
     scale = PANEL_HEIGHT / image.shape[0]
     size = (max(1, round(image.shape[1] * scale)), PANEL_HEIGHT)
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small = shrink(image, size)
     left = title(_instance_panel(small, parent, parent_matched, labels, scale),
                   f"parent: {len(parent)} ({int((~parent_matched).sum())} unmatched)")
     right = title(_instance_panel(small, optimized, optimized_matched, labels, scale),

@@ -1,9 +1,11 @@
-"""AccuracyAware metrics of instance models, in points (0–100): COCO mask AP against the dataset's instances, or the
-F1 of the matches between A and B (mask IoU ≥ 0.5) against the parent's detections when the dataset has none."""
+"""AccuracyAware metrics of instance models, in points (0–100): COCO mask AP against the dataset's instances, or
+against the parent's detections when the dataset has none (the same formula with the parent as the truth,
+:mod:`segwb.tasks.instance.agreement`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,30 +15,35 @@ from ...io.datasets import Dataset
 from ...io.model_card import ModelCard
 from .categories import UNMAPPED
 from .coco_eval import evaluate
+from .agreement import agreement_ap_from, agreement_results, image_agreement, parent_ground_truth
 from .instances import Instances, empty
-from .metrics import MATCH_IOU, compare_instances
+from .metrics import compare_instances
 from .results import to_results
-
-
-def _f1(matches: int, a: int, b: int) -> float:
-    return 2 * matches / (a + b) if a + b else 1.0
 
 
 @dataclass
 class InstanceAgreement:
-    """F1 of the matches between A (candidate) and B (parent) at mask IoU 0.5, over all detections."""
+    """COCO mask AP with the parent's detections (score ≥ the report's minimum) as the ground-truth instances; per
+    image, our own mask AP over the classes the parent detects there."""
 
     parent: list[Instances]
-    name: str = "F1 of matches between A and B"
+    name: str = "mask AP"
     reference: str = "parent model"
+    truth: dict[str, Any] = field(init=False, repr=False)
 
-    def image(self, index: int, prediction: Instances) -> tuple[tuple[int, int, int], float]:
-        result = compare_instances(self.parent[index], prediction, MATCH_IOU)
-        counts = (result.matches, result.optimized, result.parent)
-        return counts, _f1(*counts)
+    def __post_init__(self) -> None:
+        self.truth = parent_ground_truth(self.parent, self._ids(range(len(self.parent))))
 
-    def combine(self, indices: list[int], stats: list[tuple[int, int, int]]) -> float:
-        return 100.0 * _f1(*(int(sum(s[i] for s in stats)) for i in range(3)))
+    @staticmethod
+    def _ids(indices: Iterable[int]) -> list[int]:
+        return [i + 1 for i in indices]
+
+    def image(self, index: int, prediction: Instances) -> tuple[list[dict[str, Any]], float]:
+        return agreement_results(index + 1, prediction), image_agreement(self.parent[index], prediction)
+
+    def combine(self, indices: list[int], stats: list[list[dict[str, Any]]]) -> float:
+        results = [r for image in stats for r in image]
+        return 100.0 * agreement_ap_from(self.truth, self._ids(indices), results)["mask_ap"]
 
 
 @dataclass

@@ -17,10 +17,12 @@ from ...io.labels import VOC_VOID, normalise
 
 @dataclass(frozen=True)
 class MapComparison:
-    """One image: IoU per class present in either map, their mean, and the share of equal pixels."""
+    """One image: IoU per class present in either map, their mean, the share of equal pixels, and the confusion
+    matrix they come from (reference rows, prediction columns: summed over images, the dataset's agreement)."""
 
     class_iou: dict[int, float]
     pixel_agreement: float | None
+    confusion: np.ndarray | None = None
 
     @property
     def average(self) -> float | None:
@@ -61,7 +63,7 @@ def compare_maps(reference: np.ndarray, prediction: np.ndarray, num_classes: int
     cm = confusion_matrix(reference, prediction, num_classes)
     total = cm.sum()
     agreement = float(np.trace(cm) / total) if total else None
-    return MapComparison(iou_per_class(cm), agreement)
+    return MapComparison(iou_per_class(cm), agreement, cm)
 
 
 def mean_iou(cm: np.ndarray) -> tuple[float | None, dict[int, float]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..drawing import FONT, PALETTE_BGR, PALETTE_LUT, PANEL_HEIGHT, gap, title
+from ..drawing import FONT, PALETTE_BGR, PALETTE_LUT, PANEL_HEIGHT, gap, shrink, title
 
 ALPHA = 0.55
 
@@ -55,7 +55,7 @@ def semantic_overlay(image: np.ndarray, parent: np.ndarray, optimized: np.ndarra
     """The three panels and a legend of every class they show, as one BGR image."""
     scale = PANEL_HEIGHT / image.shape[0]
     size = (max(1, round(image.shape[1] * scale)), PANEL_HEIGHT)
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small = shrink(image, size)
     p = cv2.resize(parent, size, interpolation=cv2.INTER_NEAREST)
     o = cv2.resize(optimized, size, interpolation=cv2.INTER_NEAREST)
     differ = "disagreement" + (f" ({100 * (1 - agreement):.2f}% of pixels)" if agreement is not None else "")

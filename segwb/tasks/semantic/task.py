@@ -65,6 +65,9 @@ class SemanticTask(Task):
     def facts(self, comparison: dict[str, Any], ground_truth: dict[str, Any] | None) -> list[Fact]:
         found = [Fact("Mean Optimized Model Average Result", value(comparison.get("mean_average_result"))),
                  Fact("Mean pixel agreement", percent(comparison.get("mean_pixel_agreement")))]
+        if comparison.get("agreement_mean_iou") is not None:  # reports before issue 19 have none
+            found.append(Fact("Mean IoU of the optimized model, the parent model as the truth",
+                              percent(comparison["agreement_mean_iou"])))
         if ground_truth:
             found.append(Fact(f"Mean IoU against the annotations ({ground_truth['images']} images), parent → optimized",
                               f"{percent(ground_truth['parent']['mean_iou'])} → "
@@ -77,7 +80,12 @@ class SemanticTask(Task):
                 "Per image and class: IoU over the pixels where both maps hold a class, for every class present in "
                 "either map; the image's Optimized Model Average Result is their mean. Unlike the original Workbench, "
                 "values are not rounded to 2 decimals before averaging, and classes without a contour of 3 points "
-                "keep their row. Rows are worst first."]
+                "keep their row. Rows are worst first.",
+                "Mean IoU with the parent's maps as the truth: the ground truth's formula (one confusion matrix over "
+                "all images) with the parent's predictions in place of the annotations, i.e. what the ground-truth "
+                "mean IoU of the optimized model would be if the parent were perfect. The mean Average Result above "
+                "weighs every image equally and counts a class a model puts on a few stray pixels as a 0 IoU, so it "
+                "is usually the lower of the two."]
 
     def ground_truth_section(self, ground_truth: dict[str, Any] | None) -> Section:
         if not ground_truth:

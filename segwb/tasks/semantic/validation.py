@@ -1,10 +1,11 @@
-"""AccuracyAware metrics of semantic models, in points (0–100): mean IoU against VOC masks, or the mean Optimized
-Model Average Result against the parent's class maps when the dataset has no usable masks."""
+"""AccuracyAware metrics of semantic models, in points (0–100): mean IoU over one confusion matrix of all validation
+images, against VOC masks, or against the parent's class maps when the dataset has no usable masks (the same formula
+with the parent as the truth, :mod:`segwb.tasks.semantic.agreement`)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -12,24 +13,29 @@ from ...io.datasets import Dataset
 from ...io.model_card import ModelCard
 from ..base import MIN_VALIDATION_IMAGES
 from .adapters import class_labels
-from .metrics import compare_maps, confusion_matrix, label_lut, mean_iou
+from .agreement import agreement_confusion, agreement_miou, class_pixels, loss_share, summed_confusion
+from .metrics import confusion_matrix, label_lut, mean_iou
 
 log = logging.getLogger("segwb")
 
 
 @dataclass
 class SemanticTruth:
-    """Mean IoU against VOC masks (void ignored), dataset classes mapped to the model's by name."""
+    """Mean IoU against VOC masks (void ignored), dataset classes mapped to the model's by name; per image, its share
+    of the loss (:func:`~segwb.tasks.semantic.agreement.loss_share`), which picks the images NNCF ranks layers on."""
 
     masks: list[np.ndarray]
     classes: int
     name: str = "mean IoU"
     reference: str = "ground truth"
+    pixels: np.ndarray = field(init=False, repr=False)  # of each class in the masks
+
+    def __post_init__(self) -> None:
+        self.pixels = class_pixels(self.masks, self.classes)
 
     def image(self, index: int, prediction: np.ndarray) -> tuple[np.ndarray, float]:
         cm = confusion_matrix(self.masks[index], prediction, self.classes)
-        value = mean_iou(cm)[0]
-        return cm, 1.0 if value is None else value  # no valid pixel: nothing to get wrong
+        return cm, loss_share(cm, self.pixels)
 
     def combine(self, indices: list[int], stats: list[np.ndarray]) -> float:
         value = mean_iou(np.sum(stats, axis=0))[0] if stats else None
@@ -38,20 +44,25 @@ class SemanticTruth:
 
 @dataclass
 class SemanticAgreement:
-    """Mean Optimized Model Average Result with the parent's class maps as the reference."""
+    """Mean IoU with the parent's class maps as the truth, over one confusion matrix of all images; per image, its
+    share of the loss (:func:`~segwb.tasks.semantic.agreement.loss_share`), which picks the images NNCF ranks on."""
 
     parent: list[np.ndarray]
     classes: int
-    name: str = "mean Optimized Model Average Result"
+    name: str = "mean IoU"
     reference: str = "parent model"
+    pixels: np.ndarray = field(init=False, repr=False)  # of each class in the parent's maps
 
-    def image(self, index: int, prediction: np.ndarray) -> tuple[float, float]:
-        average = compare_maps(self.parent[index], prediction, self.classes).average
-        value = 1.0 if average is None else average
-        return value, value
+    def __post_init__(self) -> None:
+        self.pixels = class_pixels(self.parent, self.classes)
 
-    def combine(self, indices: list[int], stats: list[float]) -> float:
-        return 100.0 * float(np.mean(stats)) if stats else 0.0
+    def image(self, index: int, prediction: np.ndarray) -> tuple[np.ndarray, float]:
+        cm = agreement_confusion(self.parent[index], prediction, self.classes)
+        return cm, loss_share(cm, self.pixels)
+
+    def combine(self, indices: list[int], stats: list[np.ndarray]) -> float:
+        value = agreement_miou(summed_confusion(stats, self.classes))
+        return 100.0 * (1.0 if value is None else value)  # no pixel to compare: nothing disagrees
 
 
 def semantic_truth_problem(dataset: Dataset, card: ModelCard, classes: int) -> str | None:

@@ -16,7 +16,7 @@ from segwb.inference.queue import (
     output_array,
     output_arrays,
     prediction_requests,
-    run_over,
+    run_models,
 )
 from segwb.io.datasets import open_dataset
 from segwb.tasks.model_import import describe
@@ -39,7 +39,8 @@ def test_every_image_once_with_progress(setup) -> None:
         with lock:
             seen.append((index, output_array(request, None).shape, set(output_arrays(request))))
 
-    run_over(compiled, feed, collect, lambda done, total: progress.append((done, total)))
+    run_models({"m": compiled}, feed, lambda _, *a: collect(*a), lambda items: None,
+               lambda done, total: progress.append((done, total)))
     assert sorted(i for i, _, _ in seen) == list(range(n))
     assert all(shape == (1, 64, 64) and names == {"class_ids"} for _, shape, names in seen)
     assert sorted(progress) == [(i, n) for i in range(1, n + 1)]
@@ -54,7 +55,7 @@ def test_a_callback_error_is_raised_after_the_queue_drains(setup) -> None:
         raise ValueError(f"bad output of {index}")
 
     with pytest.raises(ValueError, match="bad output of"):
-        run_over(compiled, feed, fail)
+        run_models({"m": compiled}, feed, lambda _, *a: fail(*a), lambda items: None)
     assert len(calls) == n  # the others still finished
 
 
@@ -62,7 +63,8 @@ def test_cancel_raises_with_the_message(setup) -> None:
     compiled, feed, _ = setup
     cancel = threading.Event()
     with pytest.raises(Cancelled, match="stopped here"):
-        run_over(compiled, feed, lambda *a: cancel.set(), cancel=cancel, cancelled="stopped here")
+        run_models({"m": compiled}, feed, lambda *a: cancel.set(), lambda items: None, cancel=cancel,
+                   cancelled="stopped here")
 
 
 def test_twice_the_optimal_number_of_requests(setup) -> None:

@@ -211,7 +211,9 @@ def test_mask_rcnn_ir_through_prediction(tmp_path: Path) -> None:
     cv2.imwrite(str(photos / "p.png"), np.full((64, 96, 3), 90, np.uint8))  # scale 0.5 into 32x48
     job = InstanceJob(Project(tmp_path / "project"), open_dataset(photos), card, DetectionLimits(0.1, 100))
     job.mapping = {15: 16}
-    job.predict(compile_model(xml, "f32"), "parent", InputFeed(job.image_paths(), card), None, None)
+    from tutorial_runs import predict_role
+
+    predict_role(job, "parent", compile_model(xml, "f32"), InputFeed(job.image_paths(), card))
     results = read_json(job.predictions_file("parent"))
     assert [(r["class_id"], r["category_id"]) for r in results] == [(15, 16), (0, -1)]
     assert results[0]["score"] == pytest.approx(0.97)

@@ -17,7 +17,7 @@ from segwb.tasks import get as get_task
 from segwb.tasks.base import DetectionLimits
 from segwb.tasks.model_import import import_model
 from segwb.tutorial.options import TutorialOptions
-from segwb.tutorial.steps import Parent, step_benchmark, step_import, step_predict
+from segwb.tutorial.steps import Model, Parent, step_benchmark, step_import, step_report
 
 
 @pytest.fixture
@@ -58,7 +58,8 @@ def test_predictions_are_cached_per_device(imported: tuple[Project, Parent], pho
     feed = InputFeed(job.image_paths(), parent.card)
 
     def predict(device: str) -> dict:
-        return step_predict(job, "parent", parent.xml, parent.digest, "f32", feed, device=device)
+        models = {role: Model(parent.xml, parent.digest, "f32") for role in ("parent", "optimized")}
+        return step_report(job, models, feed, device=device)[0]["parent"]
 
     assert not predict("CPU")["cached"] and predict("CPU")["cached"]
     auto = predict("AUTO")

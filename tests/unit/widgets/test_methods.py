@@ -50,8 +50,8 @@ def test_both_methods_side_by_side(app: Dashboard) -> None:
     aa_facts = summary(read_json(app.project / "report.json"))
     for fact in summary(default_report) + aa_facts:  # every row is a fact of the result summary
         assert f"<td>{escape(fact.label)}</td>" in table and f"<td>{escape(fact.value)}</td>" in table
-    assert any(f.label == "AccuracyAware mean Optimized Model Average Result against the parent model" for f in aa_facts)
-    assert "AccuracyAware: mean Optimized Model Average Result against the parent model on 10 images" in tab.optimize_info.value
+    assert any(f.label == "AccuracyAware mean IoU against the parent model" for f in aa_facts)
+    assert "AccuracyAware: mean IoU against the parent model on 10 images" in tab.optimize_info.value
     assert "--method accuracy-aware --max-drop 0.5 --drop-type absolute --metric agreement" in app.next_steps_tab.text.value
     tab.method.value = "default"  # back to the Default project's own results, without recomputing
     assert "AccuracyAware:" not in tab.optimize_info.value and app.table.visible_rows()
