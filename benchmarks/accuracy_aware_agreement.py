@@ -16,7 +16,9 @@ in child processes, one at a time:
    the model found without annotations.
 
 Steps 2 and 3 run with ``--no-bf16`` so both INT8 models are predicted at the f32 hint, where AccuracyAware validated.
-``--max-iterations N`` caps NNCF's revert steps in step 1 (0: no cap; each undone step re-ranks every remaining group).
+``--max-iterations N`` caps the revert steps in step 1 (0: no cap; the layer groups are ranked once, and a step that
+makes the drop worse is undone and followed by the next group of that ranking). The AA record's ``phases_seconds``
+give the time of each phase; the load average is taken before and after the AA run.
 Targets: the AA result within its drop, a speedup of at least 1.5x over f32, a ground-truth loss no larger than the
 Default method's, and the AccuracyAware time under 3 minutes. Needs ``SEGWB_FIXTURES`` (or ``../shared/zoo``).
 """
@@ -120,6 +122,8 @@ def one_task(task: str, zoo: Path, tmp: Path, bench_seconds: str, max_iterations
                          "aa_int8": aa_truth["optimized"], "aa_int8_drop": aa_truth["drop"],
                          "images": default_truth["images"]},
         "accuracy_aware": {"quantized_operations": aa["quantized_operations"],
+                           "ranking_workers": aa.get("ranking_workers"),
+                           "undone_steps": sum(1 for step in aa["steps"] if not step["kept"]),
                            "reverted_operations": aa["reverted_operations"], "iterations": aa["iterations"],
                            "steps": aa["steps"], "stopped": aa["stopped"], "validations": aa["validations"],
                            "validated_images": aa["validated_images"], "phases_seconds": aa["phases"],

@@ -48,6 +48,37 @@ def write_json(dest: str | Path, obj: Any) -> Path:
     return write_text(dest, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
+class JsonListWriter:
+    """A JSON list written part by part, the same bytes :func:`write_json` gives the whole list, so that a long run
+    holds none of it: the parts go to a temporary file beside ``dest``, renamed over it by :meth:`close`."""
+
+    def __init__(self, dest: str | Path) -> None:
+        self.dest = Path(dest)
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=self.dest.parent)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        self._tmp, self._file, self.count = Path(tmp), os.fdopen(fd, "w", encoding="utf-8"), 0
+        self._file.write("[")
+
+    def add(self, items: list[Any]) -> None:
+        """Append ``items`` to the list."""
+        if items:  # json.dumps(items, indent=2) is "[" + "\n  item,\n  item" + "\n]": the middle is the part
+            self._file.write(("," if self.count else "") + json.dumps(items, indent=2, allow_nan=False)[1:-2])
+            self.count += len(items)
+
+    def close(self) -> Path:
+        """Finish the list and put it in place."""
+        self._file.write("\n]\n" if self.count else "]\n")
+        self._file.close()
+        os.replace(self._tmp, self.dest)
+        return self.dest
+
+    def discard(self) -> None:
+        """Remove what was written; ``dest`` is left as it was."""
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON file written by :func:`write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -22,11 +22,12 @@ from ..io.model_card import ModelCard
 from ..io.model_file import save_ir
 from .accuracy_aware import quantize_with_accuracy_control
 from .graph_fixes import fold_weight_constants, keep_tail_rewrite
+from .ptq import quantize_model
 from .settings import METHODS, PRESETS, QuantizeSettings, subset_size
 from .validator import Validator
 
 NNCF_PRESETS = {"performance": nncf.QuantizationPreset.PERFORMANCE, "mixed": nncf.QuantizationPreset.MIXED}
-PIPELINE_VERSION = 2  # part of the cache key: bump when the steps around NNCF change what they produce
+PIPELINE_VERSION = 3  # part of the cache key: bump when the steps around NNCF change what they produce
 CHECK_IMAGES = 4  # calibration images a graph rewrite must leave every output identical on
 
 
@@ -41,6 +42,7 @@ class QuantizeResult:
     settings: dict[str, Any] = field(default_factory=dict)
     graph_fixes: list[dict[str, Any]] = field(default_factory=list)
     accuracy_aware: dict[str, Any] | None = None
+    bias_correction_images: int | None = None  # the full bias correction's images; None for the fast one
 
 
 def calibration_samples(dataset: Dataset, count: int) -> list:
@@ -79,13 +81,14 @@ def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: Quan
     fixes = [fix] if settings.graph_fixes and (fix := fold_weight_constants(model)) else []
     logging.getLogger("nncf").setLevel(logging.WARNING)
     args = {"preset": NNCF_PRESETS[settings.preset], "subset_size": len(samples),
-            "fast_bias_correction": settings.fast_bias_correction, "ignored_scope": ignored}
+            "fast_bias_correction": settings.fast_bias_correction, "ignored_scope": ignored,
+            "input_values": transform(samples[0]).size}
     accuracy = None
     if validator is not None:
-        quantized, accuracy = quantize_with_accuracy_control(model, nncf.Dataset(samples, transform), validator,
-                                                             settings.target, **args)
+        quantized, accuracy, bias_images = quantize_with_accuracy_control(model, nncf.Dataset(samples, transform),
+                                                                          validator, settings.target, **args)
     else:
-        quantized = nncf.quantize(model, nncf.Dataset(samples, transform), **args)
+        quantized, bias_images = quantize_model(model, nncf.Dataset(samples, transform), **args)
     if settings.graph_fixes:
         checks = [transform(s) for s in calibration_samples(dataset, min(CHECK_IMAGES, len(samples)))]
         quantized, tail = keep_tail_rewrite(quantized, checks)
@@ -94,7 +97,7 @@ def quantize(parent_xml: Path, card: ModelCard, dataset: Dataset, settings: Quan
     save_ir(quantized, out_xml)
     return QuantizeResult(len(samples), seconds, parent_xml.with_suffix(".bin").stat().st_size,
                           out_xml.with_suffix(".bin").stat().st_size, settings.to_dict(), [f.to_dict() for f in fixes],
-                          accuracy)
+                          accuracy, bias_images)
 
 
 def check_ignored(model: ov.Model, settings: QuantizeSettings) -> None:

@@ -48,10 +48,11 @@ class Validator:
         self.calls = self.images = 0  # validations and the images they predicted, for the record
         # NNCF ranks each layer group on a subset of the images; a dataset-level metric of the subset alone weighs its
         # classes unlike the whole set's. While it ranks (``ranking``, set from its log), the images outside the subset
-        # keep the statistics of the model it ranks from (``base``), so each score estimates the whole set's metric.
+        # keep the statistics of the model it ranks from (``base``: the fully quantized model, the last one validated
+        # on every image before the ranking), so each score estimates the whole set's metric.
         self.ranking = False
         self.base: list[Any] | None = None
-        self._full: list[list[Any]] = []  # statistics of the last two validations of every image, oldest first
+        self._full: list[Any] | None = None  # statistics of every image from the last validation of all of them
         self._inputs = InputFeed([s.path for s in samples], card)  # NNCF validates the same images many times
 
     def predict(self, compiled: ov.CompiledModel, indices: list[int]) -> list[Any]:
@@ -103,17 +104,15 @@ class Validator:
                 merged[i] = found
             return self.metric.combine(list(range(len(merged))), merged), values
         if not self.ranking and len(indices) == len(self.samples):
-            self._full = [*self._full[-1:], [stats[indices.index(i)] for i in range(len(self.samples))]]
+            self._full = [stats[indices.index(i)] for i in range(len(self.samples))]
         return self.metric.combine(indices, stats), values
 
     def phase(self, name: str) -> None:
-        """What NNCF's restorer starts (its log tells): "ranking" from the fully quantized model (the last model
-        validated on every image), "reranking" from the model before the step it undid (the one validated before the
-        last), or a "step" or the end ("done"), where scores are of the images given again."""
+        """What the accuracy restorer starts (its log tells): "ranking" from the fully quantized model (the last model
+        validated on every image), or a "step" or the end ("done"), where scores are of the images given again. The
+        restorer ranks once (:class:`segwb.optimize.accuracy_aware.NextGroupRestorer`)."""
         if name == "ranking":
-            self.ranking, self.base = True, self._full[-1] if self._full else None
-        elif name == "reranking":
-            self.ranking, self.base = True, self._full[0] if len(self._full) == 2 else None
+            self.ranking, self.base = True, self._full
         else:
             self.ranking, self.base = False, None
 

@@ -82,6 +82,7 @@ class QuantizeRecord(TypedDict, total=False):
     settings: dict[str, Any]
     graph_fixes: list[dict[str, Any]]
     accuracy_aware: dict[str, Any] | None
+    bias_correction_images: int | None  # the full bias correction's share of the subset; None for the fast one
     digest: str
 
 
@@ -127,6 +128,7 @@ class OptimizedRecord(ModelRecord, total=False):
     settings: dict[str, Any]
     graph_fixes: list[dict[str, Any]]
     accuracy_aware: dict[str, Any] | None
+    bias_correction_images: int | None
 
 
 class ReportSeconds(TypedDict):

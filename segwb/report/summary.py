@@ -37,8 +37,14 @@ def optimization_facts(optimized: dict[str, Any]) -> list[Fact]:
         return [Fact("Optimized model", given_model(optimized))]
     method = str(optimized.get("method", "Default")).split(" (")[0]
     return [Fact("Quantization", f"{method} method, {optimized.get('preset', '?')} preset, "
-                                 f"{optimized.get('subset_size', '?')} calibration images, "
+                                 f"{optimized.get('subset_size', '?')} calibration images{bias_part(optimized)}, "
                                  f"{value(optimized.get('seconds'), 0)} s")]
+
+
+def bias_part(optimized: dict[str, Any]) -> str:
+    """Which bias correction ran, and on how many images when NNCF's full one was capped (segwb.optimize.ptq)."""
+    images = optimized.get("bias_correction_images")
+    return f" (full bias correction on {images})" if images else ""
 
 
 def accuracy_aware_facts(aa: dict[str, Any] | None, ground_truth: dict[str, Any] | None = None) -> list[Fact]:
@@ -96,12 +102,13 @@ def truth_of_agreement(aa: dict[str, Any], ground_truth: dict[str, Any] | None) 
 def phases_text(aa: dict[str, Any]) -> str:
     """The AccuracyAware time and where it went, e.g. "2 min 41 s: quantization 40 s, ranking on 24 images 61 s, ..."."""
     phases, steps = aa["phases"], aa.get("steps") or []
-    reranked = sum(1 for s in steps if s.get("reranking_seconds"))
+    undone = sum(1 for s in steps if s.get("kept") is False)
     names = {"reference_predictions": "parent's predictions", "quantization": "quantization",
              "initial_validation": "first validation",
              "ranking": f"ranking on {aa['ranking_images']} images" if aa.get("ranking_images") else "ranking",
-             "revert_steps": f"{len(steps)} revert step{'' if len(steps) == 1 else 's'}",
-             "re_ranking": f"{reranked} re-ranking{'' if reranked == 1 else 's'}", "final_validation": "final validation"}
+             "revert_steps": f"{len(steps)} revert step{'' if len(steps) == 1 else 's'}"
+                             + (f" ({undone} undone)" if undone else ""),
+             "re_ranking": "re-rankings", "final_validation": "final validation"}  # re-rankings: before VERSION 3
     parts = [f"{name} {phases[key]:.0f} s" for key, name in names.items() if phases.get(key)]
     total = float(aa.get("seconds") or 0.0)
     return f"{int(total // 60)} min {total % 60:.0f} s: " + ", ".join(parts)

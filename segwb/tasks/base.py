@@ -204,11 +204,17 @@ class ReportJob(ABC):
 
     @abstractmethod
     def keep(self, role: str, index: int, prediction: Any) -> None:
-        """Save (or hold until :meth:`end_predictions`) one prediction; called on OpenVINO's threads."""
+        """Save (or hold until :meth:`chunk_kept`) one prediction; called on OpenVINO's threads."""
+
+    def chunk_kept(self, role: str, indices: list[int]) -> None:
+        """Every image of ``indices`` is kept by ``role``: write what is held of them (called in image order)."""
 
     def end_predictions(self, role: str) -> dict[str, Any]:
-        """Every image of ``role`` predicted: write what is held; what to add to the step record."""
+        """Every image of ``role`` predicted: finish its files; what to add to the step record."""
         return {}
+
+    def discard_predictions(self) -> None:
+        """The pass failed or was cancelled: remove what :meth:`chunk_kept` wrote (a cancelled run saves nothing)."""
 
     @abstractmethod
     def saved(self, role: str, index: int) -> Any:

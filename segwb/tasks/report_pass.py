@@ -85,6 +85,8 @@ def report_pass(job: ReportJob, models: dict[str, ov.CompiledModel], feed: Input
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         def on_chunk(items: list[FeedItem]) -> None:
+            for role in models:
+                job.chunk_kept(role, [item.index for item in items])
             for item in items:
                 pending.append(pool.submit(compare, item.index, prediction("parent", item.index),
                                            prediction("optimized", item.index)))
@@ -93,14 +95,15 @@ def report_pass(job: ReportJob, models: dict[str, ov.CompiledModel], feed: Input
 
         try:
             seconds = run_models(models, feed, on_result, on_chunk, progress, cancel, cancelled, chunk=chunk)
+            inferred = time.perf_counter()
+            while pending:
+                tally.add(pending.popleft().result())
+            extras = {role: job.end_predictions(role) for role in models}
         except BaseException:
             for future in pending:
                 future.cancel()
+            job.discard_predictions()
             raise
-        inferred = time.perf_counter()
-        while pending:
-            tally.add(pending.popleft().result())
-        extras = {role: job.end_predictions(role) for role in models}
         compared = tally.finish()
         rows = compared["comparison"]["basic"][:OVERLAYS]
         if not every:

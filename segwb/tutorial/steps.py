@@ -112,7 +112,8 @@ def step_quantize(project: Project, parent: Parent, dataset: Dataset, options: T
         result = quantize(parent.xml, parent.card, dataset, settings, project.optimized_xml, cancel, validator)
         return {"subset_size": result.subset_size, "seconds": result.seconds, "size_before": result.size_before,
                 "size_after": result.size_after, "settings": result.settings, "graph_fixes": result.graph_fixes,
-                "accuracy_aware": result.accuracy_aware, "digest": ir_digest(project.optimized_xml)}
+                "accuracy_aware": result.accuracy_aware, "bias_correction_images": result.bias_correction_images,
+                "digest": ir_digest(project.optimized_xml)}
 
     if accuracy_aware:
         check_target(settings.target, dataset)
@@ -390,7 +391,8 @@ def optimized_section(project: Project, options: TutorialOptions, quantized: dic
         return {**common, "source": "given", "given": quantized["given"]}
     return {**common, "source": "segwb", "method": METHODS[options.quantize.method], "preset": options.quantize.preset,
             "subset_size": quantized["subset_size"], "settings": quantized["settings"],
-            "graph_fixes": quantized["graph_fixes"], "accuracy_aware": quantized.get("accuracy_aware")}
+            "graph_fixes": quantized["graph_fixes"], "accuracy_aware": quantized.get("accuracy_aware"),
+            "bias_correction_images": quantized.get("bias_correction_images")}
 
 
 def report_seconds(predicted: dict[str, dict[str, Any]], compared: dict[str, Any], images: int,

@@ -84,7 +84,12 @@ def predict_role(job, role: str, compiled, feed, progress=None, cancel=None) -> 
     def on_result(role_, request, index, geometry) -> None:
         job.keep(role_, index, job.decode(role_, request, index, geometry))
 
-    run_models({role: compiled}, feed, on_result, lambda items: None, progress, cancel)
+    try:
+        run_models({role: compiled}, feed, on_result, lambda items: job.chunk_kept(role, [i.index for i in items]),
+                   progress, cancel)
+    except BaseException:
+        job.discard_predictions()
+        raise
     return job.end_predictions(role)
 
 

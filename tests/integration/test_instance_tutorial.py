@@ -22,7 +22,9 @@ from segwb.tasks.base import DetectionLimits
 from segwb.tasks.instance.metrics import compare_instances
 from segwb.tasks.instance.report_job import InstanceJob
 from segwb.tasks.instance.results import load_instances
+from segwb.tasks import report_pass as report_pass_module
 from segwb.tasks.model_import import describe
+from segwb.tasks.report_pass import report_pass
 from segwb.zoo import catalog as zoo
 
 BENCH = ["--bench-seconds", "0.3"]
@@ -110,6 +112,33 @@ def test_cancel_writes_nothing(tiny_yolo: Path, coco_root: Path, tmp_path: Path)
     with pytest.raises(Cancelled):
         predict_role(job, "parent", compile_model(tiny_yolo, "f32"), InputFeed(job.image_paths(), card), None, cancel)
     assert not job.predictions_file("parent").exists()
+
+
+def test_cancel_after_a_written_chunk_leaves_nothing(tiny_yolo: Path, coco_root: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Detections go to disk a chunk at a time; a pass cancelled after its first chunk leaves no file behind,
+    and a finished pass writes what holding every image to the end wrote."""
+    monkeypatch.setattr(report_pass_module, "chunk_size", lambda compiled: 1)
+    _, card = describe(tiny_yolo)
+    models = {"parent": compile_model(tiny_yolo, "f32"), "optimized": compile_model(tiny_yolo, "f32")}
+    job = InstanceJob(Project(tmp_path / "p"), open_dataset(coco_root), card, DetectionLimits())
+    cancel = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done >= 2:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        report_pass(job, models, InputFeed(job.image_paths(), card), progress, cancel)
+    folder = job.predictions_file("parent").parent
+    assert not folder.exists() or not list(folder.iterdir())
+    job = InstanceJob(Project(tmp_path / "p"), open_dataset(coco_root), card, DetectionLimits())
+    report_pass(job, models, InputFeed(job.image_paths(), card))
+    entries = read_json(job.predictions_file("parent"))
+    ids = [i.image_id for i in job.images]
+    assert [e["image_id"] for e in entries] == sorted((e["image_id"] for e in entries), key=ids.index)
+    assert {e["image_id"] for e in entries} == set(IMAGE_IDS.values())
+    assert read_json(job.predictions_file("optimized")) == entries
 
 
 def test_bad_coco_json_is_one_line(tiny_yolo: Path, coco_root: Path, tmp_path: Path, capsys) -> None:

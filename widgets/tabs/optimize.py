@@ -84,10 +84,11 @@ class OptimizeTab:
         self.accuracy_box = w.VBox([w.HBox([self.max_drop, self.drop_type, self.max_iterations]), self.metric, w.HTML(note_html(
             f"NNCF quantizes everything, ranks groups of layers by their share of the metric's drop and reverts the "
             f"worst to floating point until the drop is at most the maximum ({low:g}–{high:g}). Without annotations, "
-            "the metric is agreement with the parent: each task's headline agreement (mean Optimized Model Average "
-            "Result, or the F1 of the matches between A and B). The INT8 model then runs at the f32 hint, where its "
-            "drop was validated. Each step that makes the drop worse re-ranks every remaining group (minutes on a "
-            "small CPU): cap the steps to bound the time (the result is then the scope NNCF held at its last step)."))])
+            "the metric is agreement with the parent: the ground truth's formula (mean IoU, or COCO mask AP) with the "
+            "parent's predictions as the truth. The INT8 model then runs at the f32 hint, where its drop was "
+            "validated. The groups are ranked once; a step that makes the drop worse is undone and the next group "
+            "is tried. Each step validates every image: cap the steps to bound the time (the result is then the "
+            "best model validated)."))])
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
                                                 step=0.5, description="Benchmark seconds per configuration",
                                                 style={"description_width": "initial"})

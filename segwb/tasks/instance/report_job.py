@@ -13,7 +13,7 @@ import openvino as ov
 
 from ...core.errors import ModelError
 from ...core.project import Project
-from ...core.storage import read_json, write_json
+from ...core.storage import JsonListWriter, read_json
 from ...inference.preprocess import Geometry
 from ...io.datasets import Dataset
 from ...io.images import save_image
@@ -41,7 +41,8 @@ class InstanceJob(ReportJob):
         self.category_info = categories(card, dataset)
         self.mapping: dict[int, int] = self.category_info["mapping"]
         self._decode = decoder(card, limits.min_score, limits.max_detections)
-        self._held: dict[str, list[list[dict[str, Any]]]] = {}  # role -> each image's entries, until written
+        self._held: dict[str, dict[int, list[dict[str, Any]]]] = {}  # role -> image index -> entries, until written
+        self._writers: dict[str, JsonListWriter] = {}  # role -> its predictions file, written a chunk at a time
         self._saved: dict[str, dict[int, list[dict[str, Any]]]] = {}  # role -> image id -> entries read back
 
     @cached_property
@@ -66,13 +67,27 @@ class InstanceJob(ReportJob):
         return to_results(self.images[index].image_id, found, self.category_of)
 
     def keep(self, role: str, index: int, prediction: list[dict[str, Any]]) -> None:
-        self._held.setdefault(role, [[] for _ in self.images])[index] = prediction  # one slot per image: no lock
+        self._held.setdefault(role, {})[index] = prediction  # one key per image: the GIL keeps the dict whole
+
+    def chunk_kept(self, role: str, indices: list[int]) -> None:
+        """The chunk's entries appended to ``predictions/<role>.json`` (in progress): at 4800 images, held to the
+        end they were 0.4 GB of the report's memory."""
+        if role not in self._writers:
+            self._writers[role] = JsonListWriter(self.predictions_file(role))
+        held = self._held.get(role, {})
+        self._writers[role].add([entry for index in sorted(indices) for entry in held.pop(index, [])])
 
     def end_predictions(self, role: str) -> dict[str, Any]:
-        """``predictions/<role>.json``, written once every image is predicted (a cancelled run saves nothing)."""
-        saved = [entry for image in self._held.pop(role, []) for entry in image]
-        write_json(self.predictions_file(role), saved)
-        return {"detections": len(saved)}
+        """``predictions/<role>.json`` put in place once every image is predicted (a cancelled run saves nothing)."""
+        writer = self._writers.pop(role, None) or JsonListWriter(self.predictions_file(role))
+        writer.close()
+        return {"detections": writer.count}
+
+    def discard_predictions(self) -> None:
+        for writer in self._writers.values():
+            writer.discard()
+        self._writers.clear()
+        self._held.clear()
 
     def saved(self, role: str, index: int) -> list[dict[str, Any]]:
         if role not in self._saved:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from segwb.core.storage import atomic_path, read_json, write_json, write_text
+from segwb.core.storage import JsonListWriter, atomic_path, read_json, write_json, write_text
 
 
 def test_atomic_path_keeps_old_content_when_block_raises(tmp_path: Path) -> None:
@@ -42,3 +42,25 @@ def test_write_json_refuses_nan(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_json(tmp_path / "x.json", {"iou": float("nan")})
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("parts", [[], [[]], [[{"a": 1}]], [[{"a": 1}, {"b": [1.5, "x\"y"]}], [], [{"c": {"d": None}}]]])
+def test_json_list_writer_writes_what_write_json_writes(tmp_path, parts):
+    writer = JsonListWriter(tmp_path / "parts.json")
+    for part in parts:
+        writer.add(part)
+    assert not (tmp_path / "parts.json").exists()  # nothing in place before close
+    writer.close()
+    write_json(tmp_path / "whole.json", [item for part in parts for item in part])
+    assert (tmp_path / "parts.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+    assert writer.count == sum(map(len, parts))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parts.json", "whole.json"]
+
+
+def test_json_list_writer_discard_leaves_the_old_file(tmp_path):
+    write_json(tmp_path / "p.json", [{"old": True}])
+    writer = JsonListWriter(tmp_path / "p.json")
+    writer.add([{"new": True}])
+    writer.discard()
+    assert read_json(tmp_path / "p.json") == [{"old": True}]
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from segwb.optimize.accuracy_aware import RestorerLog, aim_of, allowed_drop, drop_of, ranking_size
+from segwb.optimize.accuracy_aware import UNDONE, RestorerLog, aim_of, allowed_drop, drop_of, ranking_size
 from segwb.optimize.settings import AccuracyTarget, QuantizeSettings
 
 
@@ -56,14 +56,18 @@ def test_phases_timed_from_nncfs_log() -> None:
     said(2.0, "Number of parallel workers to rank quantized operations: 1")
     said(62.0, "Changing the scope of quantizer nodes was started")
     said(62.5, "Reverted 1 operations to the floating-point precision: \n\tconv_a")
+    said(62.5, "Ranking score of the group: 97.5")
     said(66.5, "Accuracy drop with the new quantization scope is 3.0 (absolute)")
     said(66.6, "Reverted 1 operations to the floating-point precision: \n\tconv_b")
+    said(66.6, "Ranking score of the group: 96.0")
     said(70.6, "Accuracy drop with the new quantization scope is 3.5 (absolute)")
-    said(70.7, "Re-calculating ranking scores for remaining groups")
-    said(100.7, "Reverted 1 operations to the floating-point precision: \n\tconv_c")
-    said(105.7, "Algorithm completed: achieved required accuracy drop 1.5 (absolute)")
+    said(70.7, UNDONE)
+    said(70.8, "Reverted 1 operations to the floating-point precision: \n\tconv_c")
+    said(70.8, "Ranking score of the group: None")
+    said(75.8, "Algorithm completed: achieved required accuracy drop 1.5 (absolute)")
     log.finish()
     assert log.timing == pytest.approx({"preparation": 2.0, "ranking": 60.0})
     assert [s["seconds"] for s in log.steps] == pytest.approx([4.0, 4.0, 5.0])
-    assert log.steps[1]["reranking_seconds"] == pytest.approx(30.0) and "reranking_seconds" not in log.steps[0]
+    assert [s["kept"] for s in log.steps] == [True, False, True]
+    assert [s["ranking_score"] for s in log.steps] == [97.5, 96.0, None]
     assert [s["drop_after"] for s in log.steps] == [3.0, 3.5, 1.5] and log.reverted == ["conv_a", "conv_c"]
