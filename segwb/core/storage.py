@@ -15,15 +15,20 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def _temporary_beside(dest: Path) -> tuple[int, Path]:
+    """A new hidden file in ``dest``'s folder (made if missing), opened: its descriptor and path."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results should be as readable as any other file
+    return fd, Path(tmp)
+
+
 @contextmanager
 def atomic_path(dest: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; rename it over ``dest`` only if the block succeeds."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    fd, tmp_path = _temporary_beside(dest)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results should be as readable as any other file
-    tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, dest)
@@ -45,7 +50,12 @@ def write_text(dest: str | Path, text: str) -> Path:
 
 def write_json(dest: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON atomically."""
-    return write_text(dest, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+    return write_text(dest, _dumps(obj) + "\n")
+
+
+def _dumps(obj: Any) -> str:
+    """The JSON text of results: indented, NaN refused."""
+    return json.dumps(obj, indent=2, sort_keys=False, allow_nan=False)
 
 
 class JsonListWriter:
@@ -54,16 +64,14 @@ class JsonListWriter:
 
     def __init__(self, dest: str | Path) -> None:
         self.dest = Path(dest)
-        self.dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=self.dest.parent)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        self._tmp, self._file, self.count = Path(tmp), os.fdopen(fd, "w", encoding="utf-8"), 0
+        fd, self._tmp = _temporary_beside(self.dest)
+        self._file, self.count = os.fdopen(fd, "w", encoding="utf-8"), 0
         self._file.write("[")
 
     def add(self, items: list[Any]) -> None:
         """Append ``items`` to the list."""
         if items:  # json.dumps(items, indent=2) is "[" + "\n  item,\n  item" + "\n]": the middle is the part
-            self._file.write(("," if self.count else "") + json.dumps(items, indent=2, allow_nan=False)[1:-2])
+            self._file.write(("," if self.count else "") + _dumps(items)[1:-2])
             self.count += len(items)
 
     def close(self) -> Path:
