@@ -20,7 +20,9 @@ def dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Dashboar
     setup = small_setup(tmp_path / "data")
     for name, value in setup.dashboard_env(0.2).items():
         monkeypatch.setenv(name, value)
-    return Dashboard(tmp_path / "projects"), setup
+    app = Dashboard(tmp_path / "projects")
+    app.optimize_tab.fast_bias.value = True  # NNCF's full bias correction costs 9 s on deeplabv3 whatever the images
+    return app, setup
 
 
 @pytest.fixture
