@@ -109,9 +109,9 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
                         "of what the Default method's INT8 loses, stated before NNCF's run)")
     p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
     p.add_argument("--max-iterations", type=int, default=0, metavar="N",
-                   help="accuracy-aware: stop after N revert steps with the scope NNCF holds then, not necessarily its "
-                        "best (default 0: no cap; each step that worsens the drop re-ranks every remaining layer group, "
-                        "minutes on 2 cores)")
+                   help="accuracy-aware: stop after N revert steps with the best model validated (default 0: no "
+                        "cap; the run also ends after 3 steps in a row that do not lower the drop; each step validates "
+                        "every image)")
     p.add_argument("--metric", choices=["auto", "ground-truth", "agreement"], default="auto",
                    help="accuracy-aware: ground-truth (mean IoU / mask AP from annotations), agreement with the parent model "
                         "(needs no annotations), or auto: ground truth when the dataset annotates the model's classes")

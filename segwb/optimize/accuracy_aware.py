@@ -68,8 +68,16 @@ PARENT = "parent model"
 # Part of the AccuracyAware cache key (with the settings): bump when its metrics or the way it drives NNCF change.
 # 2: dataset-level agreement metrics, the drop from the Default method's loss, ranking on a subset.
 # 3: one ranking, an undone step followed by the next group of that ranking (no re-ranking), 2 ranking workers.
-VERSION = 3
-UNDONE = "The step made the accuracy drop worse: undone; going on with the next group of the ranking"
+# 4: a step is kept only when it lowers the drop; PATIENCE undone steps in a row end the run.
+VERSION = 4
+UNDONE = "The step did not lower the accuracy drop: undone; going on with the next group of the ranking"
+# Undone steps in a row that end the run: the groups left ranked lower (each restored less when reverted alone), and
+# each step is a validation of every image (7 s for deeplabv3 on coco96). Without it, a drop the model cannot reach
+# (the agreement default's) tried every group: 56 steps for deeplabv3, 97 for YOLO26n-seg. In the measured run of
+# deeplabv3 (benchmarks/results/accuracy_aware_agreement.json, cap 10), the one step kept after three undone ones in a
+# row lowered the drop by 0.05 points.
+PATIENCE = 3
+GAVE_UP = "Steps in a row that did not lower the accuracy drop: "
 
 
 def check_target(target: AccuracyTarget, dataset: Dataset) -> None:
@@ -147,16 +155,22 @@ class ScoredRanker(Ranker):
 
 
 class NextGroupRestorer(QuantizationAccuracyRestorer):
-    """NNCF's accuracy restorer with one ranking: after a step that makes the drop worse, the step is undone (the
+    """NNCF's accuracy restorer with one ranking: after a step that does not lower the drop, the step is undone (the
     model before it is kept) and the next group of the same ranking is reverted, where NNCF 3.4 ranks every remaining
     group again (85-94 s a time for deeplabv3 and 245-257 s for YOLO26n-seg on coco96, most of the AccuracyAware time)
-    and keeps the step after an undone one even when it makes the drop worse.
+    and keeps the step after an undone one even when it makes the drop worse. ``patience`` undone steps in a row end
+    the run (:data:`PATIENCE`).
 
     NNCF does the work: its graphs and original weights, its ranker (with ``num_ranking_workers``), its revert of a
-    group, its evaluator and its drop. Only a step that does not make the drop worse is kept, so the model returned is
-    the best one validated (the fully quantized model when no step helped). The log says what NNCF's says, with the
-    undone step as :data:`UNDONE` and each group's ranking score before its step.
+    group, its evaluator and its drop. Only a step that lowers the drop is kept (a reverted group costs speed), so the
+    model returned is the best one validated (the fully quantized model when no step helped). The log says what
+    NNCF's says, with the undone step as :data:`UNDONE`, the end for lack of gain as :data:`GAVE_UP` and each group's
+    ranking score before its step.
     """
+
+    def __init__(self, *args: Any, patience: int = PATIENCE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patience = patience
 
     def _apply(self, initial_model: Any, initial_metric_results: MetricResults, quantized_model: Any,
                quantized_metric_results: MetricResults, validation_dataset: nncf.Dataset, validation_dataset_size: int,
@@ -175,6 +189,7 @@ class NextGroupRestorer(QuantizationAccuracyRestorer):
             ranker.find_groups_of_quantizers_to_rank(quantized_graph), quantized_model, quantized_graph,
             initial_metric_results.values_for_each_item, quantized_metric_results.values_for_each_item)
         kept, kept_drop = quantized_model, accuracy_drop
+        undone_in_row = 0
         report.num_iterations = 0
         nncf_logger.info("Changing the scope of quantizer nodes was started")
         for iteration in range(self.max_num_iterations):
@@ -202,11 +217,15 @@ class NextGroupRestorer(QuantizationAccuracyRestorer):
                 self._print_completion_message(drop, self.drop_type)
                 break
             nncf_logger.info(f"Accuracy drop with the new quantization scope is {drop} ({self.drop_type})")
-            if drop <= kept_drop:
-                kept, kept_drop = candidate, drop
+            if drop < kept_drop:
+                kept, kept_drop, undone_in_row = candidate, drop, 0
                 report.removed_groups.append(group)
             else:
                 nncf_logger.info(UNDONE)
+                undone_in_row += 1
+                if undone_in_row >= self.patience and ranked:  # none left: all_layers_checked below
+                    nncf_logger.info(f"{GAVE_UP}{undone_in_row}; the groups left ranked lower")
+                    break
             if not ranked:
                 nncf_logger.info("All layers have been checked and the AccuracyAwareQuantization "
                                  "will not be able to achieve the required accuracy drop")
@@ -275,7 +294,10 @@ class RestorerLog:
             self.steps[-1]["ranking_score"] = None if m.group(1) == "None" else float(m.group(1))
         elif message.startswith(UNDONE) and self.steps:
             self.steps[-1]["kept"] = False  # the model before the step is kept: nothing to redo, nothing ranked again
-            log.info("accuracy-aware: step %d made the drop worse: undone; going on with the next group", len(self.steps))
+            log.info("accuracy-aware: step %d did not lower the drop: undone; going on with the next group", len(self.steps))
+        elif message.startswith(GAVE_UP):
+            self.stopped = "no_gain"
+            log.info("accuracy-aware: %s", message.lower())
         elif message.startswith("Re-calculating ranking scores") and self.steps:
             # NNCF's own restorer (segwb's does not re-rank): the step is undone, then every remaining group re-ranked
             self.steps[-1]["kept"] = False
@@ -402,7 +424,7 @@ def quantize_with_accuracy_control(model: ov.Model, calibration: nncf.Dataset, v
         "parent_metric": initial_metric, "default_int8_metric": fully.metric_value,
         "default_int8_drop": drop_of(initial_metric, fully.metric_value, target.drop_type),
         "final_metric": final, "drop": drop, "within_drop": within,
-        "max_iterations": target.max_iterations, "iterations": len(steps),
+        "max_iterations": target.max_iterations, "patience": restorer.patience, "iterations": len(steps),
         "stopped": None if within else nncf_log.stopped,
         "quantized_operations": nncf_log.quantized_operations,
         "reverted_operations": nncf_log.reverted, "steps": steps,

@@ -156,8 +156,11 @@ def summary(report: dict[str, Any]) -> list[Fact]:
 def missed_drop_reason(aa: dict[str, Any]) -> str:
     """Why the AccuracyAware result is not within the drop, and what to try, in words."""
     if aa.get("stopped") == "max_iterations":
-        why = (f"NNCF stopped at the cap of {int(aa['max_iterations'])} revert steps; the result is the scope it held "
-               "at its last step, not necessarily its best (see the drop after each step).")
+        why = (f"The restorer stopped at the cap of {int(aa['max_iterations'])} revert steps, with the best model it "
+               "validated (see the drop after each step).")
+    elif aa.get("stopped") == "no_gain":
+        why = (f"The restorer stopped after {aa['patience']} steps in a row that did not lower the drop (the groups left "
+               "ranked lower), with the best model it validated.")
     elif aa.get("stopped") == "all_layers_checked":
         why = "NNCF tried every group of quantized layers without reaching the drop."
     else:

@@ -86,9 +86,9 @@ class OptimizeTab:
             f"worst to floating point until the drop is at most the maximum ({low:g}–{high:g}). Without annotations, "
             "the metric is agreement with the parent: the ground truth's formula (mean IoU, or COCO mask AP) with the "
             "parent's predictions as the truth. The INT8 model then runs at the f32 hint, where its drop was "
-            "validated. The groups are ranked once; a step that makes the drop worse is undone and the next group "
-            "is tried. Each step validates every image: cap the steps to bound the time (the result is then the "
-            "best model validated)."))])
+            "validated. The groups are ranked once; a step that does not lower the drop is undone and the next group "
+            "is tried, and three undone steps in a row end the run. Each step validates every image: cap the steps "
+            "to bound the time (the result is the best model validated)."))])
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
                                                 step=0.5, description="Benchmark seconds per configuration",
                                                 style={"description_width": "initial"})

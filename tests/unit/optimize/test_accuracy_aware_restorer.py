@@ -1,6 +1,6 @@
 """segwb's accuracy restorer on a tiny quantized model with a scripted metric: NNCF ranks the layer groups once,
-a step that makes the drop worse is undone and the next group of that ranking follows (no re-ranking), and the log
-gives each step, its ranking score and whether it was kept."""
+a step that does not lower the drop is undone and the next group of that ranking follows (no re-ranking), undone steps
+in a row end the run, and the log gives each step, its ranking score and whether it was kept."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class Scripted(Evaluator):
 
 
 def restore(models: tuple[ov.Model, ov.Model], table: dict[frozenset[str], float], max_drop: float,
-            workers: int = 1, iterations: int = sys.maxsize) -> tuple[ov.Model, Any, Scripted]:
+            workers: int = 1, iterations: int = sys.maxsize, patience: int = 3) -> tuple[ov.Model, Any, Scripted]:
     model, quantized = models
     evaluator = Scripted({frozenset(): 90.0, **table})
     dataset = nncf.Dataset(list(range(IMAGES)))
@@ -85,7 +85,8 @@ def restore(models: tuple[ov.Model, ov.Model], table: dict[frozenset[str], float
     fully = evaluator.collect_metric_results(quantized, dataset)  # as segwb does before the restorer
     assert fully.metric_value == 90.0
     evaluator.calls.clear()
-    restorer = NextGroupRestorer(4, iterations, max_drop, nncf.DropType.ABSOLUTE, num_ranking_workers=workers)
+    restorer = NextGroupRestorer(4, iterations, max_drop, nncf.DropType.ABSOLUTE, num_ranking_workers=workers,
+                                 patience=patience)
     with restorer_log() as log:
         result = restorer.apply(model, initial, quantized, fully, dataset, IMAGES, evaluator)
     return result, log, evaluator
@@ -129,3 +130,20 @@ def test_a_first_step_that_makes_the_drop_worse_is_undone(models: tuple) -> None
     # NNCF keeps its first step whatever it does; here it is undone and the fully quantized model stays the best.
     result, log, _ = restore(models, {A: 89.0, B: 88.0, C: 87.0}, max_drop=1.0, iterations=1)
     assert reverted(result) == frozenset() and [s["kept"] for s in log.steps] == [False]
+
+
+def test_a_step_that_leaves_the_drop_as_it_was_is_undone(models: tuple) -> None:
+    # Reverting b after a changes nothing: a group reverted for no gain would only cost speed.
+    result, log, _ = restore(models, {A: 95.0, B: 93.0, C: 91.0, A | B: 95.0, A | C: 95.5}, max_drop=1.0)
+    assert reverted(result) == A | C and [s["kept"] for s in log.steps] == [True, False, True]
+
+
+def test_undone_steps_in_a_row_end_the_run(models: tuple) -> None:
+    # a helps alone and first; after it, b and c each make the drop worse. With patience 1 the run ends at b, c untried.
+    result, log, evaluator = restore(models, {A: 95.0, B: 93.0, C: 91.0, A | B: 94.0, A | C: 94.0}, max_drop=1.0,
+                                     patience=1)
+    assert reverted(result) == A and [s["operations"] for s in log.steps] == [["conv_a"], ["conv_b"]]
+    assert log.stopped == "no_gain" and [r for r, n in evaluator.calls if n == IMAGES] == [A, A | B]
+    # with patience 2, c is tried after b; no group is left then, so every layer was checked
+    _, log, _ = restore(models, {A: 95.0, B: 93.0, C: 91.0, A | B: 94.0, A | C: 94.0}, max_drop=1.0, patience=2)
+    assert [s["kept"] for s in log.steps] == [True, False, False] and log.stopped == "all_layers_checked"

@@ -49,9 +49,13 @@ def test_accuracy_aware_facts_say_why_and_what_next() -> None:
     assert lines[0] == ("AccuracyAware mean IoU against the ground truth: parent 57.96, fully quantized 57.09, result "
                         "57.20 (drop 0.76, at most 0.5 points: NOT within)")
     assert lines[1] == "Layers reverted to floating point: 1 of 67 quantized operations"
-    assert lines[2].startswith("Why the drop was missed: NNCF stopped at the cap of 2 revert steps")
+    assert lines[2].startswith("Why the drop was missed: The restorer stopped at the cap of 2 revert steps, with the "
+                               "best model it validated")
     assert lines[3] == "The same layers in floating point with the Default method: --ignore 'Conv 1'"
     assert accuracy_aware_facts(None) == []
+    gave_up = [f.line() for f in accuracy_aware_facts({**aa, "stopped": "no_gain", "patience": 3})]
+    assert gave_up[2].startswith("Why the drop was missed: The restorer stopped after 3 steps in a row that did not "
+                                 "lower the drop")
 
 
 def test_a_given_optimized_model_says_where_it_came_from() -> None:
