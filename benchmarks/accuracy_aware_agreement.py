@@ -16,8 +16,9 @@ in child processes, one at a time:
    the model found without annotations.
 
 Steps 2 and 3 run with ``--no-bf16`` so both INT8 models are predicted at the f32 hint, where AccuracyAware validated.
-``--max-iterations N`` caps the revert steps in step 1 (0: no cap; the layer groups are ranked once, and a step that
-makes the drop worse is undone and followed by the next group of that ranking). The AA record's ``phases_seconds``
+``--max-iterations N`` caps the revert steps in step 1 (0: no cap; the layer groups are ranked once, a step that
+does not lower the drop is undone and followed by the next group of that ranking, and three such steps in a row end
+the run). The AA record's ``phases_seconds``
 give the time of each phase; the load average is taken before and after the AA run.
 Targets: the AA result within its drop, a speedup of at least 1.5x over f32, a ground-truth loss no larger than the
 Default method's, and the AccuracyAware time under 3 minutes. Needs ``SEGWB_FIXTURES`` (or ``../shared/zoo``).

@@ -4,9 +4,10 @@ classes) on the host, computing full-resolution scores only where the low-resolu
 Usage: python benchmarks/argmax_tail.py [--int8 XML] [--seconds S] [--rounds R] [--out FILE]
 
 The model is cut before its Interpolate + TopK tail (deeplabv3: 33 x 33 x 21 scores, align-corners, to 513 x 513).
-Where the four source pixels of an interpolation cell share their first-index arg-max, every pixel of the cell has
-it too (the weights are non-negative, ties included), so only the other cells (about 9 % of the pixels) are
-interpolated, as one matrix product per cell. Measured, for the parent (f32) and its INT8 model (``--int8``, else
+Where the four source pixels of an interpolation cell share their first-index arg-max (and lead the classes before
+it by more than rounding can close), every pixel of the cell has it too (the weights are non-negative, ties
+included), so only the other cells (about 9 % of the pixels) are interpolated, with the CPU plugin's own float32
+operations (its ``linear_onnx_worker_2d``: two FMAs a row, one between rows), as blocks. Measured, for the parent (f32) and its INT8 model (``--int8``, else
 quantized here with segwb's Default method on coco96-images):
 1. the class maps of every coco96 photo against the unmodified model's (pixels that differ, and for those the gap
    between the two best classes' scores computed in float64);
@@ -72,45 +73,81 @@ def grid(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return i0, (1 - w1).astype(np.float32), w1
 
 
+def fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """float32 a * b + c rounded once, as the plugin's vfmadd231ps (exact in float64 for these operands)."""
+    return (a.astype(np.float64) * b + c).astype(np.float32)
+
+
+def blend(tl: np.ndarray, tr: np.ndarray, bl: np.ndarray, br: np.ndarray, wl: np.ndarray, wr: np.ndarray,
+          wt: np.ndarray, wb: np.ndarray) -> np.ndarray:
+    """The CPU plugin's linear_onnx 2-D step (``linear_onnx_worker_2d``), operation for operation:
+    top = fma(TL, wL, TR * wR), bottom = fma(BL, wL, BR * wR), out = fma(bottom, wB, top * wT)."""
+    top = fma(tl, wl, tr * wr)
+    bottom = fma(bl, wl, br * wr)
+    return fma(bottom, wb, top * wt)
+
+
 class HostArgMax:
-    """First-index arg-max over classes of the align-corners bilinear upsampling of H x W x C scores, for sizes whose
-    factor is an integer (mixed cells as blocks: one matrix product)."""
+    """The first-index arg-max over classes of the align-corners bilinear upsampling of H x W x C scores, as the
+    plugin's Interpolate + stable TopK would give it, for integer upsampling factors.
+
+    A cell whose four source pixels share their arg-max c gives c to all its pixels: every weight is non-negative and
+    each rounding step is monotone, so no class scores above c, and a class before c cannot tie with it when c leads
+    it by more than the rounding can close at every corner (``MARGIN`` of the largest score). The other cells are
+    computed with the plugin's own operations, as blocks.
+    """
+
+    MARGIN = 2.0 ** -18  # rounding error of three f32 operations on values up to M: under 2^-21 M each
 
     def __init__(self, hin: int, win: int, hout: int, wout: int) -> None:
-        self.y0, self.wy0, self.wy1 = grid(hin, hout)
-        self.x0, self.wx0, self.wx1 = grid(win, wout)
         fy, fx = (hout - 1) // (hin - 1), (wout - 1) // (win - 1)
         if fy * (hin - 1) != hout - 1 or fx * (win - 1) != wout - 1:
             raise ValueError("integer upsampling factors only")
         self.f = fy, fx
-        wy, wx = np.stack([self.wy0[:fy], self.wy1[:fy]], 1), np.stack([self.wx0[:fx], self.wx1[:fx]], 1)
-        # W[p, k]: pixel p of a cell, corner k (top-left, top-right, bottom-left, bottom-right)
-        self.W = np.einsum("ia,jb->ijab", wy, wx).reshape(fy * fx, 4).astype(np.float32)
-
-    def upsampled(self, scores: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-        """The interpolated scores of pixels (ys, xs), separably as the weights say."""
-        y0, x0 = self.y0[ys], self.x0[xs]
-        wx0, wx1 = self.wx0[xs, None], self.wx1[xs, None]
-        top = wx0 * scores[y0, x0] + wx1 * scores[y0, x0 + 1]
-        bottom = wx0 * scores[y0 + 1, x0] + wx1 * scores[y0 + 1, x0 + 1]
-        return self.wy0[ys, None] * top + self.wy1[ys, None] * bottom
+        self.y0, self.wt, self.wb = grid(hin, hout)
+        self.x0, self.wl, self.wr = grid(win, wout)
 
     def __call__(self, scores: np.ndarray) -> tuple[np.ndarray, int]:
         low = scores.argmax(-1)
+        best = np.take_along_axis(scores, low[..., None], -1)[..., 0]
+        before = np.where(np.arange(scores.shape[-1]) < low[..., None], scores, -np.inf).max(-1)
+        lead = best - before  # how far the arg-max leads every class before it (inf for class 0)
         corner = low[:-1, :-1]
         same = (corner == low[:-1, 1:]) & (corner == low[1:, :-1]) & (corner == low[1:, 1:])
-        out = np.where(same, corner, -1)[self.y0][:, self.x0]
-        cy, cx = np.nonzero(~same)
+        magnitude = np.abs(scores).max(-1)
+        m = np.maximum.reduce([magnitude[:-1, :-1], magnitude[:-1, 1:], magnitude[1:, :-1], magnitude[1:, 1:]])
+        near = np.minimum.reduce([lead[:-1, :-1], lead[:-1, 1:], lead[1:, :-1], lead[1:, 1:]]) <= self.MARGIN * m
+        safe = same & ~near
+        out = np.where(safe, corner, -1)[self.y0][:, self.x0]
+        cy, cx = np.nonzero(~safe)
         fy, fx = self.f
         if cy.size:
-            corners = np.stack([scores[cy, cx], scores[cy, cx + 1], scores[cy + 1, cx], scores[cy + 1, cx + 1]], 1)
-            blocks = np.matmul(self.W, corners).argmax(-1).reshape(-1, fy, fx)
+            c = scores.shape[-1]
+            tl, tr = scores[cy, cx][:, None, None], scores[cy, cx + 1][:, None, None]
+            bl, br = scores[cy + 1, cx][:, None, None], scores[cy + 1, cx + 1][:, None, None]
+            wl, wr = self.wl[:fx].reshape(1, 1, fx, 1), self.wr[:fx].reshape(1, 1, fx, 1)
+            wt, wb = self.wt[:fy].reshape(1, fy, 1, 1), self.wb[:fy].reshape(1, fy, 1, 1)
+            top = fma(tl, wl, tr * wr)  # (M, 1, fx, C): a row of the cell is the same for every row
+            bottom = fma(bl, wl, br * wr)
+            blocks = fma(bottom, wb, top * wt).reshape(-1, fy, fx, c).argmax(-1)
             h, w = low.shape[0] - 1, low.shape[1] - 1
             out[:h * fy, :w * fx].reshape(h, fy, w, fx)[cy, :, cx, :] = blocks
-        ys, xs = np.nonzero(out < 0)  # the last row and column of mixed cells (the blocks cover fy x fx)
+        ys, xs = np.nonzero(out < 0)  # the last row and column of computed cells (the blocks cover fy x fx)
         if ys.size:
-            out[ys, xs] = self.upsampled(scores, ys, xs).argmax(-1)
+            y0, x0 = self.y0[ys], self.x0[xs]
+            wl, wr, wt, wb = self.wl[xs, None], self.wr[xs, None], self.wt[ys, None], self.wb[ys, None]
+            out[ys, xs] = blend(scores[y0, x0], scores[y0, x0 + 1], scores[y0 + 1, x0], scores[y0 + 1, x0 + 1],
+                                wl, wr, wt, wb).argmax(-1)
         return out, int(cy.size * fy * fx)
+
+    def upsampled(self, scores: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """The upsampled scores of pixels (ys, xs) in float64 (exact arithmetic, to see how close a tie was)."""
+        y0, x0 = self.y0[ys], self.x0[xs]
+        s = scores.astype(np.float64)
+        wl, wr = self.wl[xs, None].astype(np.float64), self.wr[xs, None].astype(np.float64)
+        top = wl * s[y0, x0] + wr * s[y0, x0 + 1]
+        bottom = wl * s[y0 + 1, x0] + wr * s[y0 + 1, x0 + 1]
+        return self.wt[ys, None] * top + self.wb[ys, None] * bottom
 
 
 def quantized(parent: Path, photos: Path, card: Path, work: Path) -> Path:
@@ -174,7 +211,7 @@ def main() -> None:
             ys, xs = np.nonzero(reference != got)
             differing += int(ys.size)
             if ys.size:
-                exact = np.sort(host.upsampled(scores.astype(np.float64), ys, xs), axis=-1)
+                exact = np.sort(host.upsampled(scores, ys, xs), axis=-1)
                 gaps += (exact[:, -1] - exact[:, -2]).tolist()
         class_maps[role] = {"pixels": len(tensors) * int(np.prod(map_shape)), "pixels_differing": differing,
                             "top_two_gap_float64_where_differing": gaps,

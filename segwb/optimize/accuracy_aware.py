@@ -7,7 +7,8 @@ ranker and revert, as ``nncf.quantize_with_accuracy_control`` does) so that, bet
 restorer, the fully quantized model's metric (the Default method's INT8) is known: the drop for agreement with the
 parent is set from it, and said, before the ranking starts. Against the parent, the parent's own score comes from
 its cached predictions instead of a second run. The restorer ranks once (:class:`NextGroupRestorer`: after a step
-that makes the drop worse, the next group of that ranking, where NNCF ranks every remaining group again). We record
+that does not lower the drop, the next group of that ranking, where NNCF ranks every remaining group again; three
+such steps in a row end the run). We record
 what was done (the layers reverted in ranking order, the drop after each step) and the time of each phase from the
 restorer's log.
 """
@@ -73,9 +74,9 @@ VERSION = 4
 UNDONE = "The step did not lower the accuracy drop: undone; going on with the next group of the ranking"
 # Undone steps in a row that end the run: the groups left ranked lower (each restored less when reverted alone), and
 # each step is a validation of every image (7 s for deeplabv3 on coco96). Without it, a drop the model cannot reach
-# (the agreement default's) tried every group: 56 steps for deeplabv3, 97 for YOLO26n-seg. In the measured run of
-# deeplabv3 (benchmarks/results/accuracy_aware_agreement.json, cap 10), the one step kept after three undone ones in a
-# row lowered the drop by 0.05 points.
+# (the agreement default's) tried every group: 56 steps for deeplabv3, 97 for YOLO26n-seg. In the capped run of
+# deeplabv3 before (4969d23, cap 10), the one step kept after undone ones (five in a row) lowered the drop by 0.05
+# points.
 PATIENCE = 3
 GAVE_UP = "Steps in a row that did not lower the accuracy drop: "
 
@@ -170,6 +171,8 @@ class NextGroupRestorer(QuantizationAccuracyRestorer):
 
     def __init__(self, *args: Any, patience: int = PATIENCE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if patience < 1:
+            raise ValueError(f"patience must be at least 1, got {patience}")
         self.patience = patience
 
     def _apply(self, initial_model: Any, initial_metric_results: MetricResults, quantized_model: Any,

@@ -31,8 +31,9 @@ class AccuracyTarget:
     max_drop: float = DEFAULT_MAX_DROP
     drop_type: str = "absolute"
     metric: str = "auto"  # auto | ground_truth | agreement (see segwb.optimize.validator)
-    # Revert steps (each a validation of every image, a step undone included); the restorer ranks once, so the run
-    # without a cap can still try every layer group in turn. A cap ends it with the best scope validated. 0: no cap.
+    # Revert steps (each a validation of every image, a step undone included); the restorer ranks once, and without
+    # a cap ends when three steps in a row do not lower the drop (or every group was tried). A cap ends it with the
+    # best scope validated. 0: no cap.
     max_iterations: int = 0
     auto_drop: bool = False
 

@@ -159,8 +159,8 @@ def missed_drop_reason(aa: dict[str, Any]) -> str:
         why = (f"The restorer stopped at the cap of {int(aa['max_iterations'])} revert steps, with the best model it "
                "validated (see the drop after each step).")
     elif aa.get("stopped") == "no_gain":
-        why = (f"The restorer stopped after {aa['patience']} steps in a row that did not lower the drop (the groups left "
-               "ranked lower), with the best model it validated.")
+        why = (f"The restorer stopped after {aa.get('patience', 'several')} steps in a row that did not lower the drop "
+               "(the groups left ranked lower), with the best model it validated.")
     elif aa.get("stopped") == "all_layers_checked":
         why = "NNCF tried every group of quantized layers without reaching the drop."
     else:

@@ -135,6 +135,8 @@ def test_restorer_log_keeps_rank_order_and_undone_steps() -> None:
 
 
 @pytest.mark.parametrize("message, stopped", [("Maximum number of iteration was reached.", "max_iterations"),
+                                              ("Steps in a row that did not lower the accuracy drop: 3; the groups "
+                                               "left ranked lower", "no_gain"),
                                               ("All layers have been checked and the AccuracyAwareQuantization will "
                                                "not be able to achieve the required accuracy drop", "all_layers_checked")])
 def test_restorer_log_says_why_it_stopped(message: str, stopped: str) -> None:
@@ -143,9 +145,10 @@ def test_restorer_log_says_why_it_stopped(message: str, stopped: str) -> None:
     assert log.stopped == stopped
     log.add("Maximum number of iteration was reached.")
     assert log.stopped == stopped  # the first reason stays
-    aa = {"stopped": stopped, "max_iterations": 3, "reference": "parent model"}
+    aa = {"stopped": stopped, "max_iterations": 3, "patience": 3, "reference": "parent model"}
     reason = missed_drop_reason(aa)
     assert ("cap of 3 revert steps" in reason) == (stopped == "max_iterations")
+    assert ("3 steps in a row that did not lower the drop" in reason) == (stopped == "no_gain")
     assert "Agreement with the parent" in reason and "annotate" in reason
     assert "Mixed preset" in missed_drop_reason({**aa, "reference": "ground truth"})
 

@@ -71,4 +71,5 @@ def test_instance_notebook(tmp_path: Path) -> None:
     _nbval("02-instance-segmentation.ipynb", {
         "SEGWB_NB_MODEL": str(model), "SEGWB_NB_DATASET": str(photos), "SEGWB_NB_BENCH_SECONDS": "0.3",
         "SEGWB_NB_OUT": str(out), **FAST_BIAS}, tmp_path)
+    assert read_json(out / "steps" / "quantize.json")["result"]["settings"]["fast_bias_correction"]
     assert read_json(out / "report.json")["task"] == "instance" and (out / "predictions" / "optimized.json").is_file()
