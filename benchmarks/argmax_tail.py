@@ -87,6 +87,11 @@ def blend(tl: np.ndarray, tr: np.ndarray, bl: np.ndarray, br: np.ndarray, wl: np
     return fma(bottom, wb, top * wt)
 
 
+def cell_corners(a: np.ndarray) -> list[np.ndarray]:
+    """The top-left, top-right, bottom-left and bottom-right source values of every interpolation cell."""
+    return [a[:-1, :-1], a[:-1, 1:], a[1:, :-1], a[1:, 1:]]
+
+
 class HostArgMax:
     """The first-index arg-max over classes of the align-corners bilinear upsampling of H x W x C scores, as the
     plugin's Interpolate + stable TopK would give it, for integer upsampling factors.
@@ -112,12 +117,10 @@ class HostArgMax:
         best = np.take_along_axis(scores, low[..., None], -1)[..., 0]
         before = np.where(np.arange(scores.shape[-1]) < low[..., None], scores, -np.inf).max(-1)
         lead = best - before  # how far the arg-max leads every class before it (inf for class 0)
-        corner = low[:-1, :-1]
-        same = (corner == low[:-1, 1:]) & (corner == low[1:, :-1]) & (corner == low[1:, 1:])
-        magnitude = np.abs(scores).max(-1)
-        m = np.maximum.reduce([magnitude[:-1, :-1], magnitude[:-1, 1:], magnitude[1:, :-1], magnitude[1:, 1:]])
-        near = np.minimum.reduce([lead[:-1, :-1], lead[:-1, 1:], lead[1:, :-1], lead[1:, 1:]]) <= self.MARGIN * m
-        safe = same & ~near
+        corner, *others = cell_corners(low)
+        same = np.logical_and.reduce([corner == other for other in others])
+        largest = np.maximum.reduce(cell_corners(np.abs(scores).max(-1)))
+        safe = same & (np.minimum.reduce(cell_corners(lead)) > self.MARGIN * largest)
         out = np.where(safe, corner, -1)[self.y0][:, self.x0]
         cy, cx = np.nonzero(~safe)
         fy, fx = self.f
@@ -127,9 +130,8 @@ class HostArgMax:
             bl, br = scores[cy + 1, cx][:, None, None], scores[cy + 1, cx + 1][:, None, None]
             wl, wr = self.wl[:fx].reshape(1, 1, fx, 1), self.wr[:fx].reshape(1, 1, fx, 1)
             wt, wb = self.wt[:fy].reshape(1, fy, 1, 1), self.wb[:fy].reshape(1, fy, 1, 1)
-            top = fma(tl, wl, tr * wr)  # (M, 1, fx, C): a row of the cell is the same for every row
-            bottom = fma(bl, wl, br * wr)
-            blocks = fma(bottom, wb, top * wt).reshape(-1, fy, fx, c).argmax(-1)
+            # (M, 1, fx, C) rows, one per cell whatever its height, then (M, fy, fx, C)
+            blocks = blend(tl, tr, bl, br, wl, wr, wt, wb).reshape(-1, fy, fx, c).argmax(-1)
             h, w = low.shape[0] - 1, low.shape[1] - 1
             out[:h * fy, :w * fx].reshape(h, fy, w, fx)[cy, :, cx, :] = blocks
         ys, xs = np.nonzero(out < 0)  # the last row and column of computed cells (the blocks cover fy x fx)

@@ -13,7 +13,7 @@ from ..core.compile import DEFAULT_DEVICE
 from ..io.images import DEFAULT_MAX_MEGAPIXELS, MAX_PIXELS_ENV
 from ..io.labels import read_labels
 from ..io.model_card import COLOR_ORDERS, LAYOUTS, RESIZE_MODES
-from ..optimize.settings import PRESETS, AccuracyTarget, QuantizeSettings
+from ..optimize.settings import PATIENCE, PRESETS, AccuracyTarget, QuantizeSettings
 from ..tasks import DEFAULT, REGISTRY
 from ..tutorial.options import TutorialOptions
 
@@ -110,8 +110,8 @@ def _run_flags(p: argparse.ArgumentParser, task: str | None) -> None:
     p.add_argument("--drop-type", choices=["absolute", "relative"], default="absolute")
     p.add_argument("--max-iterations", type=int, default=0, metavar="N",
                    help="accuracy-aware: stop after N revert steps with the best model validated (default 0: no "
-                        "cap; the run also ends after 3 steps in a row that do not lower the drop; each step validates "
-                        "every image)")
+                        f"cap; the run also ends after {PATIENCE} steps in a row that do not lower the drop; each step "
+                        "validates every image)")
     p.add_argument("--metric", choices=["auto", "ground-truth", "agreement"], default="auto",
                    help="accuracy-aware: ground-truth (mean IoU / mask AP from annotations), agreement with the parent model "
                         "(needs no annotations), or auto: ground truth when the dataset annotates the model's classes")

@@ -48,7 +48,7 @@ from ..io.model_card import ModelCard
 from ..tasks import of_card
 from ..tasks.base import MIN_VALIDATION_IMAGES, DetectionLimits
 from .ptq import quantize_model
-from .settings import AccuracyTarget, check_drop
+from .settings import PATIENCE, AccuracyTarget, check_drop
 from .validator import Validator, choose_metric, parent_scores
 
 log = logging.getLogger("segwb")
@@ -72,13 +72,9 @@ PARENT = "parent model"
 # 4: a step is kept only when it lowers the drop; PATIENCE undone steps in a row end the run.
 VERSION = 4
 UNDONE = "The step did not lower the accuracy drop: undone; going on with the next group of the ranking"
-# Undone steps in a row that end the run: the groups left ranked lower (each restored less when reverted alone), and
-# each step is a validation of every image (7 s for deeplabv3 on coco96). Without it, a drop the model cannot reach
-# (the agreement default's) tried every group: 56 steps for deeplabv3, 97 for YOLO26n-seg. In the capped run of
-# deeplabv3 before (4969d23, cap 10), the one step kept after undone ones (five in a row) lowered the drop by 0.05
-# points.
-PATIENCE = 3
 GAVE_UP = "Steps in a row that did not lower the accuracy drop: "
+ALL_CHECKED = ("All layers have been checked and the AccuracyAwareQuantization will not be able to achieve the "
+               "required accuracy drop")  # NNCF's words, which RestorerLog reads for both restorers
 
 
 def check_target(target: AccuracyTarget, dataset: Dataset) -> None:
@@ -142,17 +138,17 @@ class ScoredRanker(Ranker):
         super().__init__(*args, **kwargs)
         self.scores: dict[int, float] = {}  # id(group) -> score
 
-    def _sequential_calculation_ranking_score(self, model: Any, graph: Any, groups: list[GroupToRank], *rest: Any
-                                              ) -> list[float]:
-        scores = super()._sequential_calculation_ranking_score(model, graph, groups, *rest)
+    def _keep(self, groups: list[GroupToRank], scores: list[float]) -> list[float]:
         self.scores.update({id(g): s for g, s in zip(groups, scores, strict=True)})
         return scores
 
+    def _sequential_calculation_ranking_score(self, model: Any, graph: Any, groups: list[GroupToRank], *rest: Any
+                                              ) -> list[float]:
+        return self._keep(groups, super()._sequential_calculation_ranking_score(model, graph, groups, *rest))
+
     def _multithreading_calculation_ranking_score(self, model: Any, graph: Any, groups: list[GroupToRank], *rest: Any
                                                   ) -> list[float]:
-        scores = super()._multithreading_calculation_ranking_score(model, graph, groups, *rest)
-        self.scores.update({id(g): s for g, s in zip(groups, scores, strict=True)})
-        return scores
+        return self._keep(groups, super()._multithreading_calculation_ranking_score(model, graph, groups, *rest))
 
 
 class NextGroupRestorer(QuantizationAccuracyRestorer):
@@ -198,8 +194,7 @@ class NextGroupRestorer(QuantizationAccuracyRestorer):
         for iteration in range(self.max_num_iterations):
             report.num_iterations = iteration
             if not ranked:  # no group to revert at all (a model NNCF left without quantizers)
-                nncf_logger.info("All layers have been checked and the AccuracyAwareQuantization "
-                                 "will not be able to achieve the required accuracy drop")
+                nncf_logger.info(ALL_CHECKED)
                 report.removed_all = True
                 break
             group = ranked.pop()  # the highest score: the most of the drop restored when reverted alone
@@ -230,8 +225,7 @@ class NextGroupRestorer(QuantizationAccuracyRestorer):
                     nncf_logger.info(f"{GAVE_UP}{undone_in_row}; the groups left ranked lower")
                     break
             if not ranked:
-                nncf_logger.info("All layers have been checked and the AccuracyAwareQuantization "
-                                 "will not be able to achieve the required accuracy drop")
+                nncf_logger.info(ALL_CHECKED)
                 report.removed_all = True
                 break
         self._print_report(report, self.max_num_iterations)
@@ -308,7 +302,7 @@ class RestorerLog:
         elif message.startswith("Maximum number of iteration was reached"):
             # NNCF says so after its last allowed step even when that step found no group left: keep the first reason
             self.stopped = self.stopped or "max_iterations"
-        elif message.startswith("All layers have been checked"):
+        elif message.startswith(ALL_CHECKED):
             self._time()
             self.stopped = "all_layers_checked"
 

@@ -12,8 +12,8 @@ import ipywidgets as w
 from segwb.core.compile import DEFAULT_DEVICE
 from segwb.core.devices import device_choices
 from segwb.core.errors import SegwbError
-from segwb.optimize.settings import (MAX_DROP_RANGE, METHODS, PRESETS, AccuracyTarget, QuantizeSettings, check_drop,
-                                     subset_size)
+from segwb.optimize.settings import (MAX_DROP_RANGE, METHODS, PATIENCE, PRESETS, AccuracyTarget, QuantizeSettings,
+                                     check_drop, subset_size)
 from segwb.io.uploads import save_model_upload
 from segwb.report.html import accuracy_aware_html, graph_fixes_html
 from segwb.tutorial.options import UNTIL, TutorialOptions
@@ -87,8 +87,8 @@ class OptimizeTab:
             "the metric is agreement with the parent: the ground truth's formula (mean IoU, or COCO mask AP) with the "
             "parent's predictions as the truth. The INT8 model then runs at the f32 hint, where its drop was "
             "validated. The groups are ranked once; a step that does not lower the drop is undone and the next group "
-            "is tried, and three undone steps in a row end the run. Each step validates every image: cap the steps "
-            "to bound the time (the result is the best model validated)."))])
+            f"is tried, and {PATIENCE} undone steps in a row end the run. Each step validates every image: cap the "
+            "steps to bound the time (the result is the best model validated)."))])
         self.bench_seconds = w.BoundedFloatText(value=_env_float("SEGWB_DASHBOARD_BENCH_SECONDS", 10.0), min=0.1, max=300,
                                                 step=0.5, description="Benchmark seconds per configuration",
                                                 style={"description_width": "initial"})
